@@ -1,0 +1,225 @@
+"""Words for the outcome: reasons, the test card, assumptions, explanation chains, warnings.
+
+Every sentence comes from the rule pack; this module only chooses which ones hold and fills
+in ``{fact}`` placeholders with the labels of the user's answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from .conditions import SKIPPED, TRUE, Condition, Logic
+from .outcome import (
+    AnsweredOut,
+    ContactOut,
+    ElementValue,
+    ExplanationOut,
+    NeedsOut,
+    OptionOut,
+    PackOut,
+    QuestionOut,
+    ReferralOut,
+    ServiceOut,
+)
+from .rulebook import Action, Contact, Element, Question, Rulebook, Service
+
+if TYPE_CHECKING:
+    from .walk import Evaluation
+
+PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
+ELEMENT_WORDS = {
+    "met": "met",
+    "not_met": "not met",
+    "unknown": "unknown",
+    "not_required": "not required",
+    "not_assessed": "not assessed",
+}
+ANSWER_TO_ELEMENT: dict[str, ElementValue] = {"yes": "met", "no": "not_met", "unsure": "unknown"}
+NO_LOCAL_SERVICE = "No local service recorded"
+
+
+def months_later(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, d)
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def is_stale(day: dt.date | None, today: dt.date) -> bool:
+    return day is not None and today > months_later(day, 12)
+
+
+class Explainer:
+    def __init__(self, book: Rulebook, evaluation: Evaluation, today: dt.date) -> None:
+        self.book = book
+        self.ev = evaluation
+        self.today = today
+
+    # text -----------------------------------------------------------------
+
+    def describe(self, fact_id: str) -> str:
+        """A fact's value in words: the label of the answer, or of the determination's value."""
+        fact = self.book.facts.get(fact_id)
+        if fact is None:
+            return fact_id
+        if fact.kind == "question":
+            value = self.ev.single(fact_id)
+            if value is None:
+                return "not answered"
+            return self.book.question(fact_id).answer_label(value)
+        if fact.kind == "determination":
+            return self.book.determination(fact_id).value_label(self.ev.single(fact_id))
+        value = self.ev.single(fact_id)
+        return str(value) if value is not None else "not known"
+
+    def render(self, text: str) -> str:
+        """Fill ``{fact}`` placeholders: answers are quoted as the user saw them, other facts are not."""
+
+        def fill(match: re.Match[str]) -> str:
+            fact = self.book.facts.get(match.group(1))
+            words = self.describe(match.group(1))
+            return f"“{words}”" if fact is not None and fact.kind == "question" else words
+
+        return PLACEHOLDER.sub(fill, text)
+
+    def holds(self, cond: Condition | None) -> bool:
+        return cond is None or cond.bits(self.ev) == TRUE
+
+    # pieces of the outcome ----------------------------------------------------
+
+    def question(self, q: Question) -> QuestionOut:
+        return QuestionOut(
+            id=q.id, text=q.text, short=q.short, type=q.type,  # type: ignore[arg-type]
+            options=[OptionOut(value=o.value, label=o.label, hint=o.hint) for o in q.options],
+            help=q.help, why=q.why, indicators=list(q.indicators), section=q.section,
+            none_label=(q.none_label or "None of these") if q.type == "multi_choice" else None,
+            optional=q.optional, after=q.after, source=q.source,
+        )
+
+    def answered(self, q: Question, value: Any, preset: bool) -> AnsweredOut:
+        answer = sorted(value, key=q.values.index) if isinstance(value, frozenset) else value
+        return AnsweredOut(id=q.id, short=q.short, text=q.text, answer=answer, label=q.answer_label(value),
+                           section=q.section, optional=q.optional, preset=preset)
+
+    def reasons(self, action: Action) -> list[str]:
+        return [self.render(r.text) for r in action.reasons if self.holds(r.when)]
+
+    def contact(self, c: Contact) -> ContactOut:
+        return ContactOut(
+            id=c.id, name=c.name, phone=c.phone, textphone=c.textphone, email=c.email, url=c.url, hours=c.hours,
+            notes=c.notes, verified=c.verified, confirm_locally=not c.verified, last_verified=c.last_verified,
+            stale=is_stale(c.last_verified, self.today), source=c.source, pack=c.pack,
+        )
+
+    def service(self, s: Service | None) -> ServiceOut:
+        if s is None or s.none_recorded:
+            return ServiceOut(name=NO_LOCAL_SERVICE, recorded=False, details=s.details if s else None,
+                              pack=s.pack if s else None)
+        return ServiceOut(name=s.name or NO_LOCAL_SERVICE, contact=self.contact(s.contact) if s.contact else None,
+                          details=s.details, recorded=True, pack=s.pack)
+
+    def element(self, el: Element) -> tuple[ElementValue | None, str]:
+        """The test card value of one element, with the reason in words."""
+        for because in el.not_required:
+            bits = because.when.bits(self.ev)
+            if bits == TRUE:
+                return "not_required", self.render(because.because)
+            if bits & TRUE:
+                return None, "not known yet"
+        values = self.ev.values(el.question)
+        if values == frozenset({SKIPPED}):
+            return "not_assessed", "not asked: no answer could change the result"
+        if len(values) != 1:
+            return None, "not answered yet"
+        for because in el.unknown:
+            bits = because.when.bits(self.ev)
+            if bits == TRUE:
+                return "unknown", self.render(because.because)
+        (value,) = values
+        return ANSWER_TO_ELEMENT[value], f"you said {self.describe(el.question).lower()}"
+
+    def assumptions(self, preset_used: Iterable[tuple[Question, Any]]) -> list[tuple[str, str]]:
+        """(id, text) of each assumption applied."""
+        applied = [(a.id, self.render(a.text)) for a in self.book.assumptions if self.holds(a.when)]
+        for q, value in preset_used:
+            applied.append((f"preset_{q.id}",
+                            f"{q.short} was taken from this deployment's setting: {q.answer_label(value)}."))
+        return applied
+
+    def explanations(self) -> list[ExplanationOut]:
+        out = []
+        for det in self.book.determinations:
+            value = self.ev.single(det.id)
+            head = f"{det.label}: {det.value_label(value)}."
+            steps: list[str] = []
+            if det.explain == "elements":
+                for el in self.book.elements:
+                    ev_value, because = self.element(el)
+                    word = ELEMENT_WORDS[ev_value] if ev_value else "not known yet"
+                    steps.append(f"{el.label}: {word} ({because}).")
+            else:
+                steps = self._input_steps(det.id)
+            out.append(ExplanationOut(determination=det.id, value=value, text=" ".join([head, *steps]),
+                                      steps=steps, source=det.source))
+        return out
+
+    def _input_steps(self, det_id: str) -> list[str]:
+        det = self.book.determination(det_id)
+        steps: list[str] = []
+        seen: set[str] = set()
+        for case in det.cases:
+            holds = TRUE if case.when is None else case.when.bits(self.ev)
+            parts: list[Condition | Logic | None] = [case.when, case.logic, case.condition]
+            if holds & TRUE:
+                for part in parts:
+                    for ref in part.refs() if part is not None else ():
+                        if ref not in seen:
+                            seen.add(ref)
+                            steps.append(self._step(ref))
+                if case.because and holds == TRUE:
+                    steps.append(self.render(case.because))
+            if holds == TRUE:
+                break
+        return steps
+
+    def _step(self, fact_id: str) -> str:
+        fact = self.book.facts[fact_id]
+        if fact.kind == "question":
+            q = self.book.question(fact_id)
+            values = self.ev.values(fact_id)
+            if values == frozenset({SKIPPED}):
+                return f"{q.short}: not asked (no answer could change the result)."
+            value = self.ev.single(fact_id)
+            if value is None:
+                return f"{q.short}: not answered yet."
+            return f"{q.short}: you said {q.answer_label(value).lower()}."
+        return f"{fact.label}: {self.describe(fact_id)}."
+
+    def warnings(self, referrals: list[ReferralOut], needs: NeedsOut) -> list[str]:
+        texts = []
+        for p in self.book.packs:
+            if is_stale(p.last_reviewed, self.today):
+                texts.append(f"The {p.name} rule pack was last reviewed on {p.last_reviewed:%d %B %Y}, more than "
+                             "12 months ago: check with your safeguarding lead that it is still current.")
+        seen: set[str] = set()
+        contacts = [c for r in referrals for c in r.contacts]
+        contacts += [n.service.contact for n in (*needs.immediate, *needs.longer_term) if n.service.contact]
+        for c in contacts:
+            if c.stale and c.id not in seen and c.last_verified:
+                seen.add(c.id)
+                texts.append(f"The contact details for {c.name} were last verified on {c.last_verified:%d %B %Y}, "
+                             "more than 12 months ago: confirm them before you use them.")
+        return texts
+
+    def packs(self) -> list[PackOut]:
+        return [PackOut(id=p.id, name=p.name, kind=p.kind, version=p.version, last_reviewed=p.last_reviewed,
+                        jurisdiction=p.jurisdiction, stale=is_stale(p.last_reviewed, self.today))
+                for p in self.book.packs]

@@ -1,0 +1,166 @@
+"""The walk's result, as pydantic models: the contract's fields and what the front end needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Answer = str | list[str]
+ElementValue = Literal["met", "not_met", "unknown", "not_required", "not_assessed"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OptionOut(Model):
+    value: str
+    label: str
+    hint: str | None = None
+
+
+class QuestionOut(Model):
+    id: str
+    text: str
+    short: str = Field(description="A short name for the question, used in summaries.")
+    type: Literal["tri_state", "choice", "multi_choice"]
+    options: list[OptionOut]
+    help: str | None = None
+    why: str = Field(description="Why we ask this: what the answer changes.")
+    indicators: list[str] = []
+    section: str
+    none_label: str | None = Field(None, description="For multi_choice: the label of the exclusive 'none' answer.")
+    optional: bool = False
+    after: str | None = Field(None, description="For optional questions: offer it after this question.")
+    source: str
+
+
+class ContactOut(Model):
+    id: str
+    name: str
+    phone: str | None = None
+    textphone: str | None = None
+    email: str | None = None
+    url: str | None = None
+    hours: str | None = None
+    notes: str | None = None
+    verified: bool
+    confirm_locally: bool = Field(description="True when the contact is not verified: confirm it locally.")
+    last_verified: dt.date | None = None
+    stale: bool = Field(False, description="True when last verified more than 12 months ago.")
+    source: str | None = None
+    pack: str
+
+
+class ReferralOut(Model):
+    id: str
+    title: str
+    summary: str
+    urgency: int = Field(ge=1, le=4)
+    urgency_label: str
+    provisional: bool = Field(
+        description="True while unanswered questions could still make this action less urgent."
+    )
+    reasons: list[str]
+    who_acts: str
+    contact: ContactOut | None
+    contacts: list[ContactOut]
+    source: str
+
+
+class ServiceOut(Model):
+    name: str
+    contact: ContactOut | None = None
+    details: str | None = None
+    recorded: bool = Field(description="False when the local pack records no service for this need.")
+    pack: str | None = None
+
+
+class NeedOut(Model):
+    id: str
+    label: str
+    service: ServiceOut
+    caution: str | None = None
+
+
+class NeedsOut(Model):
+    immediate: list[NeedOut] = []
+    longer_term: list[NeedOut] = []
+
+
+class ExplanationOut(Model):
+    determination: str
+    value: bool | str | None
+    text: str = Field(description="A chain a trainer could read aloud.")
+    steps: list[str]
+    source: str
+
+
+class AnsweredOut(Model):
+    id: str
+    short: str
+    text: str
+    answer: Answer
+    label: str
+    section: str
+    optional: bool = False
+    preset: bool = False
+
+
+class PackOut(Model):
+    id: str
+    name: str
+    kind: str
+    version: str
+    last_reviewed: dt.date
+    jurisdiction: str
+    stale: bool
+
+
+class GuidanceOut(Model):
+    id: str
+    text: str
+    source: str
+
+
+class Determinations(Model):
+    treated_as_child: bool | None = None
+    trafficking: Literal["yes", "possible", "no"] | None = None
+    modern_slavery: Literal["yes", "possible", "no"] | None = None
+    first_responder: bool | None = None
+    duty_to_notify_applies: bool | None = None
+    duty_to_notify_basis: Literal["statutory", "policy"] | None = None
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Elements(Model):
+    action: ElementValue | None = None
+    means: ElementValue | None = None
+    purpose: ElementValue | None = None
+
+
+class Outcome(Model):
+    """The response of ``POST /api/v1/assess``."""
+
+    complete: bool
+    next_question: QuestionOut | None
+    determinations: Determinations
+    elements: Elements
+    assumptions: list[str]
+    assumption_ids: list[str] = Field(description="The pack ids of the assumptions applied, in the same order.")
+    referrals: list[ReferralOut]
+    needs: NeedsOut
+    ignored_answers: list[str]
+    optional_questions: list[QuestionOut] = Field(
+        description="Optional questions that may be asked now; never required to complete the walk."
+    )
+    answered: list[AnsweredOut] = Field(description="The answers used, in the order the walk asks them.")
+    explanations: list[ExplanationOut]
+    guidance: list[GuidanceOut]
+    warnings: list[str]
+    packs: list[PackOut]
+    rules_version: str
+    assessed_on: dt.date

@@ -1,0 +1,204 @@
+"""Scenarios: expert-readable YAML cases with expected outcomes, run step by step and all at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import EngineError, PackProblem
+from .outcome import Outcome
+from .rulebook import Rulebook
+from .walk import assess
+from .yaml_source import PackProblemError, line_of, parse_yaml
+
+MAX_STEPS = 200
+
+
+class ScenarioAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    answer: str | list[str]
+    reason: str | None = None
+
+
+class Expectations(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    complete: bool = True
+    determinations: dict[str, bool | str | None] = {}
+    elements: dict[str, str] = {}
+    referrals: list[str] = Field([], description="Actions that must be listed.")
+    not_referrals: list[str] = Field([], description="Actions that must not be listed.")
+    urgency: dict[str, int] = {}
+    order: list[str] = Field([], description="Actions that must appear in this relative order.")
+    asked: list[str] = []
+    not_asked: list[str] = []
+    ignored_answers: list[str] | None = None
+    needs: list[str] | None = None
+    assumptions: list[str] = Field([], description="Assumption ids that must apply.")
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    narrative: str | None = None
+    reported_by: str | None = None
+    covers: list[str] = Field([], description="Pitfalls (facts §9) this scenario covers, e.g. 'pitfall 1'.")
+    local: str = "lewisham"
+    preset: dict[str, str] = {}
+    answers: dict[str, ScenarioAnswer]
+    expect: Expectations
+
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _short_answers(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: v if isinstance(v, dict) else {"answer": v} for k, v in value.items()}
+        return value
+
+    def answer_values(self) -> dict[str, Any]:
+        return {k: v.answer for k, v in self.answers.items()}
+
+
+@dataclass
+class ScenarioResult:
+    scenario: Scenario
+    path: Path
+    failures: list[str] = field(default_factory=list)
+    outcome: Outcome | None = None
+    asked: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def load_scenario(path: Path) -> Scenario:
+    try:
+        raw = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+    except PackProblemError as exc:
+        raise ScenarioError(exc.problem) from None
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        line = line_of(raw, tuple(err["loc"]))
+        where = ".".join(str(p) for p in err["loc"])
+        raise ScenarioError(PackProblem(str(path), line, f"{where}: {err['msg']}")) from None
+
+
+class ScenarioError(EngineError):
+    def __init__(self, problem: PackProblem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def scenario_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("*.yaml") if p.is_file())
+
+
+def walk_step_by_step(book: Rulebook, scenario: Scenario, today: dt.date) -> tuple[Outcome, list[str], list[str]]:
+    """Answer one question at a time, as the questionnaire would. Returns outcome, asked ids, failures."""
+    given = scenario.answer_values()
+    answers: dict[str, Any] = {}
+    asked: list[str] = []
+    previous: set[str] = set()
+    failures: list[str] = []
+    for _ in range(MAX_STEPS):
+        outcome = assess(book, answers, preset=scenario.preset or None, today=today)
+        listed = {r.id for r in outcome.referrals}
+        withdrawn = previous - listed
+        if withdrawn:
+            failures.append(f"after answering {asked[-1]!r}, these actions were withdrawn: {sorted(withdrawn)}")
+        previous = listed
+        if outcome.complete:
+            return outcome, asked, failures
+        assert outcome.next_question is not None
+        qid = outcome.next_question.id
+        if qid in asked:
+            failures.append(f"the walk asked {qid!r} twice")
+            return outcome, asked, failures
+        asked.append(qid)
+        if qid not in given:
+            failures.append(f"the walk asked {qid!r}, which the scenario does not answer")
+            return outcome, asked, failures
+        answers[qid] = given[qid]
+    failures.append(f"the walk did not end within {MAX_STEPS} steps")
+    return outcome, asked, failures
+
+
+def check(scenario: Scenario, outcome: Outcome, asked: list[str]) -> list[str]:
+    """Compare an outcome with the scenario's expectations; one message per mismatch."""
+    exp = scenario.expect
+    failures: list[str] = []
+    if outcome.complete != exp.complete:
+        failures.append(f"complete: expected {exp.complete}, got {outcome.complete}")
+    dets = outcome.determinations.model_dump()
+    for key, want in exp.determinations.items():
+        if key not in dets:
+            failures.append(f"determinations: {key!r} is not a determination")
+        elif dets[key] != want:
+            failures.append(f"determination {key}: expected {want!r}, got {dets[key]!r}")
+    elements = outcome.elements.model_dump()
+    for key, want in exp.elements.items():
+        if elements.get(key) != want:
+            failures.append(f"element {key}: expected {want!r}, got {elements.get(key)!r}")
+    listed = [r.id for r in outcome.referrals]
+    urgencies = {r.id: r.urgency for r in outcome.referrals}
+    for aid in exp.referrals:
+        if aid not in listed:
+            failures.append(f"expected referral {aid!r}, not listed (listed: {', '.join(listed) or 'none'})")
+    for aid in exp.not_referrals:
+        if aid in listed:
+            failures.append(f"referral {aid!r} is listed but must not be")
+    for aid, level in exp.urgency.items():
+        if aid not in urgencies:
+            failures.append(f"urgency of {aid!r}: expected {level}, but it is not listed")
+        elif urgencies[aid] != level:
+            failures.append(f"urgency of {aid!r}: expected {level}, got {urgencies[aid]}")
+    positions = [listed.index(a) for a in exp.order if a in listed]
+    if len(positions) == len(exp.order) and positions != sorted(positions):
+        failures.append(f"order: expected {exp.order} in that order, got {listed}")
+    elif len(positions) != len(exp.order):
+        failures.append(f"order: not all of {exp.order} are listed (listed: {listed})")
+    for qid in exp.asked:
+        if qid not in asked:
+            failures.append(f"expected the walk to ask {qid!r}, but it did not")
+    for qid in exp.not_asked:
+        if qid in asked:
+            failures.append(f"the walk asked {qid!r}, which it must not ask here")
+    if exp.ignored_answers is not None and sorted(outcome.ignored_answers) != sorted(exp.ignored_answers):
+        failures.append(f"ignored answers: expected {sorted(exp.ignored_answers)}, got {sorted(outcome.ignored_answers)}")
+    if exp.needs is not None:
+        got = [n.id for n in (*outcome.needs.immediate, *outcome.needs.longer_term)]
+        if sorted(got) != sorted(exp.needs):
+            failures.append(f"needs: expected {sorted(exp.needs)}, got {sorted(got)}")
+    return failures
+
+
+def run_scenario(path: Path, books: Callable[[str], Rulebook], today: dt.date | None = None) -> ScenarioResult:
+    """Run one scenario file step by step and all at once; both must meet the expectations and agree."""
+    day = today or dt.date.today()
+    scenario = load_scenario(path)
+    result = ScenarioResult(scenario, path)
+    try:
+        book = books(scenario.local)
+        stepwise, asked, failures = walk_step_by_step(book, scenario, day)
+        result.failures.extend(failures)
+        at_once = assess(book, scenario.answer_values(), preset=scenario.preset or None, today=day)
+    except EngineError as exc:
+        result.failures.append(f"the engine refused the scenario: {exc}")
+        return result
+    result.outcome, result.asked = at_once, asked
+    if not failures and stepwise.model_dump(exclude={"ignored_answers"}) != at_once.model_dump(
+        exclude={"ignored_answers"}
+    ):
+        result.failures.append("answering one question at a time and posting all answers at once end differently")
+    result.failures.extend(check(scenario, at_once, asked))
+    for aid in scenario.expect.assumptions:
+        if aid not in at_once.assumption_ids:
+            result.failures.append(f"expected assumption {aid!r} to apply (applied: {at_once.assumption_ids or 'none'})")
+    return result

@@ -1,0 +1,266 @@
+"""The walk: answers in, outcome out. A pure function of the rulebook, the answers and the date.
+
+Every question is visited in the pack's order. A question is *asked* when its ``ask_when``
+holds, *skipped* when it cannot hold (its answer could change nothing), and *pending* when
+it is asked but not yet answered: the first pending question is ``next_question``. Facts are
+held as sets of possible values, so a pending question stands for every answer it could
+get, and an action is listed early only when its condition holds for all of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from .answers import Value, validate_answers
+from .conditions import (
+    BITS_TO_DETERMINATION,
+    FALSE,
+    NO,
+    SKIPPED,
+    TRUE,
+    UNKNOWN,
+    YES,
+)
+from .explain import Explainer
+from .outcome import (
+    Determinations,
+    Elements,
+    GuidanceOut,
+    NeedOut,
+    NeedsOut,
+    Outcome,
+    ReferralOut,
+)
+from .rulebook import Action, Determination, Question, Rulebook
+
+URGENCY_LABELS = {1: "Act now", 2: "Today", 3: "Within days", 4: "Routine"}
+SKIPPED_SET: frozenset[Any] = frozenset({SKIPPED})
+_MISSING: Any = object()
+
+
+class Evaluation:
+    """The possible values of every fact for one set of answers (the ``Facts`` protocol)."""
+
+    def __init__(self, book: Rulebook, poss: dict[str, frozenset[Any]]) -> None:
+        self.book = book
+        self.poss = poss
+        self._dets: Mapping[str, Determination] = _determinations(book)
+        self._actions: Mapping[str, Action] = _actions(book)
+        self._listed: dict[str, int] = {}
+
+    def values(self, fact: str) -> frozenset[Any]:
+        found = self.poss.get(fact)
+        if found is None:
+            found = self._determine(self._dets[fact])
+            self.poss[fact] = found
+        return found
+
+    def listed(self, action: str) -> int:
+        bits = self._listed.get(action)
+        if bits is None:
+            bits = self._actions[action].due.bits(self)
+            self._listed[action] = bits
+        return bits
+
+    def single(self, fact: str) -> Any:
+        """The fact's value if it is settled, else None."""
+        values = self.values(fact)
+        if len(values) == 1:
+            (value,) = values
+            return None if value is SKIPPED else value
+        return None
+
+    def _determine(self, det: Determination) -> frozenset[Any]:
+        result: set[Any] = set()
+        for case in det.cases:
+            holds = TRUE if case.when is None else case.when.bits(self)
+            if holds & TRUE:
+                if case.logic is not None:
+                    truth = case.logic.truth(self)
+                    result.update(BITS_TO_DETERMINATION[b] for b in (YES, UNKNOWN, NO) if truth & b)
+                elif case.condition is not None:
+                    bits = case.condition.bits(self)
+                    if bits & TRUE:
+                        result.add(True)
+                    if bits & FALSE:
+                        result.add(False)
+                else:
+                    result.add(case.value)
+            if not holds & FALSE:
+                break
+        return frozenset(result)
+
+    def urgency(self, action: Action) -> tuple[int, bool]:
+        """The most urgent level the action can still take, and whether it could still change."""
+        levels: set[int] = set()
+        for rule in action.urgency:
+            holds = TRUE if rule.when is None else rule.when.bits(self)
+            if holds & TRUE:
+                levels.add(rule.level)
+            if holds == TRUE:
+                break
+        return min(levels), len(levels) > 1
+
+
+def _determinations(book: Rulebook) -> Mapping[str, Determination]:
+    cached = book.__dict__.get("_walk_dets")
+    if cached is None:
+        cached = {d.id: d for d in book.determinations}
+        object.__setattr__(book, "_walk_dets", cached)
+    return cached  # type: ignore[no-any-return]
+
+
+def _actions(book: Rulebook) -> Mapping[str, Action]:
+    cached = book.__dict__.get("_walk_actions")
+    if cached is None:
+        cached = {a.id: a for a in book.actions}
+        object.__setattr__(book, "_walk_actions", cached)
+    return cached  # type: ignore[no-any-return]
+
+
+def assess(
+    book: Rulebook,
+    answers: Mapping[str, Any],
+    *,
+    preset: Mapping[str, str] | None = None,
+    today: dt.date | None = None,
+) -> Outcome:
+    """Walk the rules for these answers. Raises AnswerError for unknown ids or values."""
+    clean = validate_answers(book, answers)
+    preset_clean = validate_answers(book, preset) if preset else {}
+    state = walk_state(book, clean, preset_clean)
+    return build_outcome(state, today or dt.date.today())
+
+
+class WalkState:
+    """What the walk found: the evaluation, the question asked next, and how each answer was used."""
+
+    def __init__(self, evaluation: Evaluation) -> None:
+        self.evaluation = evaluation
+        self.next_question: Question | None = None
+        self.used: list[tuple[Question, Value, bool]] = []  # question, answer, from the deployment's preset
+        self.ignored: list[str] = []
+        self.optional_now: list[Question] = []
+
+    @property
+    def complete(self) -> bool:
+        return self.next_question is None
+
+    def listed_actions(self) -> list[Action]:
+        ev = self.evaluation
+        return [a for a in ev.book.actions if ev.listed(a.id) == TRUE]
+
+
+def walk_state(book: Rulebook, answers: Mapping[str, Value], preset: Mapping[str, Value]) -> WalkState:
+    poss: dict[str, frozenset[Any]] = {fid: frozenset({flag.value}) for fid, flag in book.flags.items()}
+    ev = Evaluation(book, poss)
+    state = WalkState(ev)
+    for q in book.questions:
+        ask = TRUE if q.ask_when is None else q.ask_when.bits(ev)
+        value = answers.get(q.id, _MISSING)
+        from_preset = False
+        if value is _MISSING and q.id in preset:
+            value, from_preset = preset[q.id], True
+        if ask == FALSE:
+            poss[q.id] = SKIPPED_SET
+            if q.id in answers:
+                state.ignored.append(q.id)
+        elif value is not _MISSING:
+            if ask == TRUE:
+                poss[q.id] = frozenset({value})
+                state.used.append((q, value, from_preset))
+            else:
+                poss[q.id] = frozenset({value, SKIPPED})
+        else:
+            if ask == TRUE and state.next_question is None:
+                state.next_question = q
+            poss[q.id] = q.pending if ask == TRUE else q.pending_or_skipped
+    for q in book.optional_questions:
+        ask = TRUE if q.ask_when is None else q.ask_when.bits(ev)
+        if q.id in answers:
+            if ask == FALSE:
+                state.ignored.append(q.id)
+            elif ask == TRUE:
+                state.used.append((q, answers[q.id], False))
+        elif ask == TRUE:
+            state.optional_now.append(q)
+    return state
+
+
+def determinations_of(state: WalkState) -> Determinations:
+    ev = state.evaluation
+    return Determinations(**{d.id: ev.single(d.id) for d in ev.book.determinations})
+
+
+def elements_of(state: WalkState, explainer: Explainer) -> Elements:
+    return Elements(**{e.id: explainer.element(e)[0] for e in state.evaluation.book.elements})
+
+
+def referrals_of(state: WalkState, explainer: Explainer) -> list[ReferralOut]:
+    ev = state.evaluation
+    out: list[tuple[int, int, ReferralOut]] = []
+    for action in state.listed_actions():
+        level, provisional = ev.urgency(action)
+        contacts = [explainer.contact(c) for c in action.contacts]
+        out.append((level, action.index, ReferralOut(
+            id=action.id,
+            title=action.title,
+            summary=action.summary,
+            urgency=level,
+            urgency_label=URGENCY_LABELS[level],
+            provisional=provisional,
+            reasons=explainer.reasons(action),
+            who_acts=action.who_acts,
+            contact=contacts[0] if contacts else None,
+            contacts=contacts,
+            source=action.source,
+        )))
+    out.sort(key=lambda item: (item[0], item[1]))
+    return [item[2] for item in out]
+
+
+def needs_of(state: WalkState, explainer: Explainer) -> NeedsOut:
+    ev = state.evaluation
+    book = ev.book
+    as_child = ev.single("treated_as_child") is True if "treated_as_child" in book.facts else False
+    groups: dict[str, list[NeedOut]] = {"immediate": [], "longer_term": []}
+    chosen_by_question = {q.id: value for q, value, _ in state.used if q.type == "multi_choice"}
+    for need in book.needs.values():
+        chosen = chosen_by_question.get(need.question)
+        if chosen is None or need.id not in chosen:
+            continue
+        service = book.child_route if as_child else need.service
+        groups[need.group].append(NeedOut(
+            id=need.id, label=need.label, service=explainer.service(service), caution=need.caution,
+        ))
+    return NeedsOut(**groups)
+
+
+def build_outcome(state: WalkState, today: dt.date) -> Outcome:
+    book = state.evaluation.book
+    explainer = Explainer(book, state.evaluation, today)
+    referrals = referrals_of(state, explainer)
+    needs = needs_of(state, explainer)
+    preset_used = [(q, value) for q, value, from_preset in state.used if from_preset]
+    assumptions = explainer.assumptions(preset_used)
+    return Outcome(
+        complete=state.complete,
+        next_question=explainer.question(state.next_question) if state.next_question else None,
+        determinations=determinations_of(state),
+        elements=elements_of(state, explainer),
+        assumptions=[text for _, text in assumptions],
+        assumption_ids=[aid for aid, _ in assumptions],
+        referrals=referrals,
+        needs=needs,
+        ignored_answers=state.ignored,
+        optional_questions=[explainer.question(q) for q in state.optional_now],
+        answered=[explainer.answered(q, value, from_preset) for q, value, from_preset in state.used],
+        explanations=explainer.explanations(),
+        guidance=[GuidanceOut(id=g.id, text=g.text, source=g.source) for g in book.guidance],
+        warnings=explainer.warnings(referrals, needs),
+        packs=explainer.packs(),
+        rules_version=book.version,
+        assessed_on=today,
+    )
