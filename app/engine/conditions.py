@@ -494,6 +494,34 @@ class ConditionParser:
         return f"'{_fmt(node)}'"
 
 
+def to_text(node: Condition | Logic | None) -> str:
+    """A condition or logic expression in plain words, for documentation and diagrams."""
+    if node is None:
+        return "always"
+    if isinstance(node, Test):
+        return f"{node.fact} is " + " or ".join(sorted(_fmt(v) for v in node.values))
+    if isinstance(node, Includes):
+        return f"{node.fact} includes " + " or ".join(sorted(node.values))
+    if isinstance(node, Listed):
+        return f"{node.action} is listed"
+    if isinstance(node, (AllOf, LogicAll)):
+        return " and ".join(_wrap(i) for i in node.items)
+    if isinstance(node, (AnyOf, LogicAny)):
+        return " or ".join(_wrap(i) for i in node.items)
+    if isinstance(node, (Not, LogicNot)):
+        return f"not {_wrap(node.item)}"
+    if isinstance(node, LogicRef):
+        return node.fact
+    if isinstance(node, LogicConst):
+        return "unknown"
+    raise TypeError(node)
+
+
+def _wrap(node: Condition | Logic) -> str:
+    text = to_text(node)
+    return f"({text})" if isinstance(node, (AllOf, AnyOf, LogicAll, LogicAny)) else text
+
+
 def condition_facts(cond: Condition | Logic | None) -> set[str]:
     return set(cond.refs()) if cond is not None else set()
 

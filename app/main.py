@@ -1,0 +1,69 @@
+"""The application factory. Nothing happens at import: run with ``uvicorn --factory app.main:create_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+from app.config import Settings
+from app.engine.answers import validate_answers
+from app.engine.errors import AnswerError, PackError
+from app.engine.loader import load_rulebook, rules_dirs
+from app.engine.rulebook import Rulebook
+from app.web import api, problems
+from app.web.body_limit import BodyLimitMiddleware
+
+
+@dataclass(frozen=True)
+class AppState:
+    settings: Settings
+    rulebook: Rulebook
+    description: api.PathwayInfo
+
+
+class Health(BaseModel):
+    status: str
+    rules_version: str
+
+
+def load_for(settings: Settings) -> Rulebook:
+    """Load the packs the settings choose; raises PackError, or ValueError for a bad preset."""
+    national, local = rules_dirs(settings.rules_dir, settings.local_pack)
+    book = load_rulebook(national, local)
+    if settings.preset:
+        try:
+            validate_answers(book, settings.preset)
+        except AnswerError as exc:
+            raise ValueError(f"PATHWAY_ORGANISATION: {exc}") from None
+    return book
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app: load and check the packs (refusing a broken one), then wire the routes."""
+    settings = settings or Settings()
+    book = load_for(settings)
+    app = FastAPI(
+        title="Pathway",
+        version=book.version,
+        description=(
+            "Decision support for professionals who meet possible victims of modern slavery and human "
+            "trafficking in England and Wales. It supports a professional's judgement; the Home Office's "
+            "competent authority decides NRM cases. Nothing about a case is stored."
+        ),
+    )
+    app.state.pathway = AppState(settings, book, api.describe_pathway(book, settings.preset))
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    problems.install(app)
+    app.include_router(api.router)
+
+    @app.get("/healthz", response_model=Health, tags=["ops"])
+    def healthz() -> Health:
+        """Answers once the rule packs are loaded."""
+        return Health(status="ok", rules_version=book.version)
+
+    return app
+
+
+__all__ = ["PackError", "create_app", "load_for"]

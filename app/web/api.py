@@ -1,0 +1,169 @@
+"""The JSON API: ``POST /api/v1/assess`` and ``GET /api/v1/pathway`` (contract v1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.engine.conditions import to_text
+from app.engine.outcome import Outcome, QuestionOut
+from app.engine.rulebook import Rulebook
+from app.engine.walk import URGENCY_LABELS, assess
+
+from .error_bodies import BodyShapeError, ErrorBody
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The body is not valid JSON."},
+    413: {"model": ErrorBody, "description": "The body is larger than 64 KB."},
+    422: {"model": ErrorBody, "description": "An unknown question, a value outside a question's options, or a body "
+                                             "of the wrong shape. `details` names each question and its allowed values."},
+}
+
+
+class AssessRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    answers: dict[str, str | list[str]] = Field(
+        description="Answers by question id. A multi-choice answer is a list; [] means none of these.",
+        examples=[{"immediate_danger": "no", "age_group": "adult"}],
+    )
+
+
+class DeterminationInfo(BaseModel):
+    id: str
+    label: str
+    type: str
+    values: list[bool | str]
+    source: str
+
+
+class UrgencyInfo(BaseModel):
+    level: int
+    label: str
+    when: str
+
+
+class ActionInfo(BaseModel):
+    id: str
+    title: str
+    summary: str
+    who_acts: str
+    due_when: str
+    urgency: list[UrgencyInfo]
+    contacts: list[str]
+    source: str
+
+
+class QuestionInfo(QuestionOut):
+    asked_when: str
+
+
+class PackInfoOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    version: str
+    last_reviewed: dt.date
+    jurisdiction: str
+
+
+class FlagInfo(BaseModel):
+    id: str
+    label: str
+    value: str
+    set_by: str
+
+
+class PathwayInfo(BaseModel):
+    rules_version: str
+    packs: list[PackInfoOut]
+    questions: list[QuestionInfo]
+    optional_questions: list[QuestionInfo]
+    determinations: list[DeterminationInfo]
+    actions: list[ActionInfo]
+    flags: list[FlagInfo]
+    preset: dict[str, str]
+
+
+def describe_pathway(book: Rulebook, preset: dict[str, str]) -> PathwayInfo:
+    def question(q: Any) -> QuestionInfo:
+        return QuestionInfo(
+            id=q.id, text=q.text, short=q.short, type=q.type,
+            options=[{"value": o.value, "label": o.label, "hint": o.hint} for o in q.options],
+            help=q.help, why=q.why, indicators=list(q.indicators), section=q.section,
+            none_label=(q.none_label or "None of these") if q.type == "multi_choice" else None,
+            optional=q.optional, after=q.after, source=q.source, asked_when=to_text(q.ask_when),
+        )
+
+    return PathwayInfo(
+        rules_version=book.version,
+        packs=[PackInfoOut(id=p.id, name=p.name, kind=p.kind, version=p.version, last_reviewed=p.last_reviewed,
+                           jurisdiction=p.jurisdiction) for p in book.packs],
+        questions=[question(q) for q in book.questions],
+        optional_questions=[question(q) for q in book.optional_questions],
+        determinations=[DeterminationInfo(id=d.id, label=d.label, type=d.type, values=list(d.values),
+                                          source=d.source) for d in book.determinations],
+        actions=[ActionInfo(id=a.id, title=a.title, summary=a.summary, who_acts=a.who_acts, due_when=to_text(a.due),
+                            urgency=[UrgencyInfo(level=u.level, label=URGENCY_LABELS[u.level],
+                                                 when=to_text(u.when) if u.when else "otherwise")
+                                     for u in a.urgency],
+                            contacts=[c.id for c in a.contacts], source=a.source) for a in book.actions],
+        flags=[FlagInfo(id=f.id, label=f.label, value=f.value, set_by=f.set_by) for f in book.flags.values()],
+        preset=preset,
+    )
+
+
+@router.post(
+    "/assess",
+    response_model=Outcome,
+    responses=ERRORS,
+    summary="Assess a case",
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": AssessRequest.model_json_schema(ref_template="#/components/schemas/{model}")}
+    }}},
+)
+async def post_assess(request: Request) -> Outcome:
+    """Walk the rules for these answers: the next question, or the action plan when complete.
+
+    Stateless: nothing about the case is stored. Answers may be posted in any order.
+    """
+    answers = read_answers(await request.body())
+    state = request.app.state.pathway
+    return assess(state.rulebook, answers, preset=state.settings.preset)
+
+
+def read_answers(raw: bytes) -> dict[str, Any]:
+    """The answers object of a request body, or BodyShapeError saying what is wrong with the body."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise BodyShapeError(400, "malformed_json", "The request body is not valid JSON.") from None
+    shape = 'The body must be a JSON object of the form {"answers": {"question_id": "value", ...}}'
+    if not isinstance(body, dict):
+        raise BodyShapeError(422, "invalid_body", f"{shape}; it is a JSON {_json_kind(body)}.")
+    extra = sorted(k for k in body if k != "answers")
+    if extra:
+        raise BodyShapeError(422, "invalid_body", f"Unknown field '{extra[0][:80]}'. {shape}.")
+    if "answers" not in body:
+        raise BodyShapeError(422, "invalid_body", f"The field 'answers' is missing. {shape}.")
+    if not isinstance(body["answers"], dict):
+        raise BodyShapeError(422, "invalid_body", f"'answers' must be a JSON object; it is a JSON "
+                             f"{_json_kind(body['answers'])}.")
+    return body["answers"]  # type: ignore[no-any-return]
+
+
+def _json_kind(value: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number")
+
+
+@router.get("/pathway", response_model=PathwayInfo, summary="Describe the loaded pathway")
+def get_pathway(request: Request) -> PathwayInfo:
+    """The questions, determinations and actions of the loaded packs, and their versions."""
+    state = request.app.state.pathway
+    return state.description  # type: ignore[no-any-return]
