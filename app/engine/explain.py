@@ -158,7 +158,9 @@ class Explainer:
         out = []
         for det in self.book.determinations:
             value = self.ev.single(det.id)
-            head = f"{det.label}: {det.value_label(value)}."
+            settled = len(self.ev.values(det.id)) == 1
+            words = det.value_label(value) if value is not None or not settled else "does not apply"
+            head = f"{det.label}: {words}."
             steps: list[str] = []
             if det.explain == "elements":
                 for el in self.book.elements:

@@ -1,0 +1,55 @@
+# Pathway. Quick start: `make run` serves the app; `make test` runs every test.
+# PYTHON picks the interpreter for the virtual environment (3.11 or newer).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+CONSTRAINTS := constraints.txt
+
+.PHONY: run test lint check scenarios bench typecheck clean help
+
+help:
+	@echo "make run      install and serve on $(HOST):$(PORT) (HOST and PORT override)"
+	@echo "make test     install the test needs and run every test"
+	@echo "make lint     ruff and mypy"
+	@echo "make check    check the rule packs (pathway check)"
+	@echo "make bench    engine micro-benchmark"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.run-installed: $(BIN)/python pyproject.toml $(CONSTRAINTS)
+	$(PIP) install -c $(CONSTRAINTS) -e .
+	@touch $@
+
+$(VENV)/.test-installed: $(BIN)/python pyproject.toml $(CONSTRAINTS)
+	$(PIP) install -c $(CONSTRAINTS) -e '.[test,dev]'
+	@touch $(VENV)/.run-installed $@
+
+run: $(VENV)/.run-installed
+	$(BIN)/pathway serve --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.test-installed
+	$(BIN)/pathway check
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check app tests benchmarks
+	$(BIN)/mypy
+
+typecheck: lint
+
+check: $(VENV)/.run-installed
+	$(BIN)/pathway check
+
+scenarios: $(VENV)/.run-installed
+	$(BIN)/pathway scenarios
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python benchmarks/bench_engine.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

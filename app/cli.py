@@ -1,0 +1,194 @@
+"""The ``pathway`` command: serve, check, scenarios, assess."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from app.case_notes import outcome_as_text
+from app.config import DEFAULT_RULES
+from app.engine.errors import AnswerError, EngineError, PackError
+from app.engine.loader import load_rulebook, rules_dirs
+from app.engine.rulebook import Rulebook
+from app.engine.scenarios import ScenarioError, load_scenario, run_scenario, scenario_files
+from app.engine.walk import assess
+from app.engine.yaml_source import PackProblemError, parse_yaml
+
+
+def _rules_root(path: Path) -> tuple[Path, list[str | None]]:
+    """A rules root and the overlays to check in it: the national pack alone, then each local pack."""
+    if (path / "national").is_dir():
+        local_root = path / "local"
+        locals_: list[str | None] = [None]
+        if local_root.is_dir():
+            locals_ += sorted(p.name for p in local_root.iterdir() if p.is_dir())
+        return path, locals_
+    return path, [None]
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    root, overlays = _rules_root(Path(args.dir))
+    if args.local:
+        overlays = [None if args.local == "none" else args.local]
+    failed = False
+    for local in overlays:
+        if (root / "national").is_dir():
+            national, overlay = rules_dirs(root, local)
+        else:
+            national, overlay = root, None
+        label = f"{national}" + (f" + {overlay}" if overlay else "")
+        try:
+            book = load_rulebook(national, overlay)
+        except PackError as exc:
+            failed = True
+            print(exc.report())
+            print(f"FAILED: {label}")
+            continue
+        counts = f"{len(book.questions)} questions, {len(book.determinations)} determinations, " \
+                 f"{len(book.actions)} actions"
+        print(f"ok: {book.version} ({counts})")
+    return 1 if failed else 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    directory = Path(args.dir) if args.dir else Path(args.rules) / "scenarios"
+    files = scenario_files(directory)
+    if not files:
+        print(f"no scenarios found in {directory}")
+        return 1
+
+    @cache
+    def books(local: str) -> Rulebook:
+        national, overlay = rules_dirs(args.rules, local)
+        return load_rulebook(national, overlay)
+
+    passed = failed = 0
+    for path in files:
+        try:
+            result = run_scenario(path, books)
+        except (ScenarioError, PackError) as exc:
+            failed += 1
+            print(f"FAIL {path}\n  {exc}")
+            continue
+        if result.passed:
+            passed += 1
+            print(f"PASS {path.name}: {result.scenario.name}")
+        else:
+            failed += 1
+            print(f"FAIL {path}: {result.scenario.name}")
+            for failure in result.failures:
+                print(f"  - {failure}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def _answers_from(path: Path) -> tuple[dict[str, Any], dict[str, str], str | None]:
+    """Answers from a YAML file: a scenario, ``{answers: {...}}``, or a plain mapping of answers."""
+    try:
+        raw = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+    except PackProblemError as exc:
+        raise SystemExit(f"pathway assess: {exc.problem}") from None
+    if isinstance(raw, dict) and "expect" in raw:
+        scenario = load_scenario(path)
+        return scenario.answer_values(), scenario.preset, scenario.local
+    if isinstance(raw, dict) and isinstance(raw.get("answers"), dict):
+        raw = raw["answers"]
+    if not isinstance(raw, dict):
+        raise SystemExit(f"pathway assess: {path} must hold a mapping of question ids to answers")
+    answers = {k: (v.get("answer") if isinstance(v, dict) else v) for k, v in raw.items()}
+    return answers, {}, None
+
+
+def cmd_assess(args: argparse.Namespace) -> int:
+    try:
+        answers, preset, local = _answers_from(Path(args.file))
+    except (OSError, ScenarioError) as exc:
+        print(f"pathway assess: {exc}", file=sys.stderr)
+        return 2
+    if args.organisation:
+        preset = {"organisation": args.organisation}
+    national, overlay = rules_dirs(args.rules, args.local or local or "lewisham")
+    try:
+        book = load_rulebook(national, overlay)
+        outcome = assess(book, answers, preset=preset or None)
+    except PackError as exc:
+        print(exc.report(), file=sys.stderr)
+        return 1
+    except AnswerError as exc:
+        for problem in exc.problems:
+            print(f"pathway assess: {problem.message}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(outcome.model_dump(mode="json"), indent=2, ensure_ascii=False))
+    else:
+        print(outcome_as_text(outcome), end="")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.config import Settings
+    from app.main import load_for
+
+    os.environ["PATHWAY_RULES_DIR"] = str(Path(args.rules).resolve())
+    if args.local:
+        os.environ["PATHWAY_LOCAL_PACK"] = args.local
+    try:
+        settings = Settings()
+        load_for(settings)
+    except (EngineError, ValueError) as exc:
+        report = exc.report() if isinstance(exc, PackError) else str(exc)
+        print(f"Pathway will not start: the rule packs have problems.\n{report}", file=sys.stderr)
+        return 1
+    uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+                proxy_headers=True, server_header=False, log_level="info")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pathway", description="Pathway: modern slavery decision support.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the questionnaire and the API")
+    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument("--rules", default=os.environ.get("PATHWAY_RULES_DIR", str(DEFAULT_RULES)))
+    serve.add_argument("--local", default=None, help="local pack under RULES/local/, or 'none'")
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    check = sub.add_parser("check", help="check rule packs and report every problem")
+    check.add_argument("dir", nargs="?", default=str(DEFAULT_RULES),
+                       help="a rules folder holding national/ and local/ (default: the shipped packs)")
+    check.add_argument("--local", default=None, help="check only this overlay ('none' for the national pack)")
+    check.set_defaults(func=cmd_check)
+
+    scenarios = sub.add_parser("scenarios", help="run the YAML scenarios and report like a test runner")
+    scenarios.add_argument("dir", nargs="?", default=None, help="scenarios folder (default: RULES/scenarios)")
+    scenarios.add_argument("--rules", default=str(DEFAULT_RULES))
+    scenarios.set_defaults(func=cmd_scenarios)
+
+    assess_p = sub.add_parser("assess", help="assess answers from a YAML file and print the outcome")
+    assess_p.add_argument("file")
+    assess_p.add_argument("--json", action="store_true", help="print the API's JSON instead of text")
+    assess_p.add_argument("--rules", default=str(DEFAULT_RULES))
+    assess_p.add_argument("--local", default=None, help="local pack, or 'none'")
+    assess_p.add_argument("--organisation", default=None, help="preset the organisation")
+    assess_p.set_defaults(func=cmd_assess)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
