@@ -17,6 +17,12 @@ class Settings(BaseSettings):
     local_pack: str = Field("lewisham", description="The local overlay under local/, or 'none'.")
     organisation: str | None = Field(None, description="Preset the user's organisation (a contract value).")
     max_body_bytes: int = 64 * 1024
+    secret_key: str | None = Field(None, description="Fernet key for the walk cookies; else a key file is used.")
+    key_file: Path = Field(DEFAULT_RULES.parent / "var" / "secret.key", description="Where the generated key is kept.")
+    session_minutes: float = Field(120, gt=0, description="A walk expires this long after its last step.")
+    warning_minutes: float = Field(5, ge=0, description="Warn this long before a walk expires.")
+    htmx_local: bool = Field(False, description="Serve htmx from this site instead of the CDN.")
+    exit_url: str = Field("https://www.bbc.co.uk/weather", description="Where 'Exit this page' goes.")
 
     @field_validator("local_pack")
     @classmethod

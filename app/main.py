@@ -12,8 +12,18 @@ from app.engine.answers import validate_answers
 from app.engine.errors import AnswerError, PackError
 from app.engine.loader import load_rulebook, rules_dirs
 from app.engine.rulebook import Rulebook
-from app.web import api, problems
+from pathlib import Path
+
+import jinja2
+from fastapi.templating import Jinja2Templates
+
+from app.web import api, pages, problems
+from app.web.assets import Assets
 from app.web.body_limit import BodyLimitMiddleware
+from app.web.security import SecurityHeadersMiddleware
+from app.web.walk_token import TokenCodec, load_or_create_key
+
+TEMPLATES = Path(__file__).resolve().parent / "web" / "templates"
 
 
 @dataclass(frozen=True)
@@ -52,11 +62,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "trafficking in England and Wales. It supports a professional's judgement; the Home Office's "
             "competent authority decides NRM cases. Nothing about a case is stored."
         ),
+        docs_url=None,
+        redoc_url=None,
     )
-    app.state.pathway = AppState(settings, book, api.describe_pathway(book, settings.preset))
+    description = api.describe_pathway(book, settings.preset)
+    app.state.pathway = AppState(settings, book, description)
+    app.state.questions = {q.id: q for q in (*description.questions, *description.optional_questions)}
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    app.state.templates = Jinja2Templates(env=env)
+    app.state.assets = Assets()
+    if settings.htmx_local and app.state.assets.htmx_local is None:
+        raise ValueError("PATHWAY_HTMX_LOCAL is set but static/vendor has no htmx file: run `make vendor-htmx`")
+    key = load_or_create_key(settings.secret_key, settings.key_file)
+    app.state.codec = TokenCodec(key, int(settings.session_minutes * 60))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, htmx_local=settings.htmx_local)
     problems.install(app)
     app.include_router(api.router)
+    app.include_router(pages.router)
 
     @app.get("/healthz", response_model=Health, tags=["ops"])
     def healthz() -> Health:

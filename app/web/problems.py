@@ -7,12 +7,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.engine.errors import AnswerError
 
 from .error_bodies import BodyShapeError, ErrorBody, ErrorDetail
+from .walk_token import TokenProblem
 from .body_limit import BodyTooLarge
 
 log = logging.getLogger("pathway.web")
@@ -57,13 +58,40 @@ def _validation_message(err: dict[str, Any]) -> ErrorDetail:
     return ErrorDetail(field=where, question=question, message=message)
 
 
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path in ("/healthz", "/openapi.json")
+
+
+def html_error(request: Request, status: int, title: str, message: str) -> Response:
+    from .pages import page
+
+    return page(request, "error.html", status=status, title=title, message=message)
+
+
 def install(app: FastAPI) -> None:
+    from .pages import WalkNotFound, token_problem_page
+
     @app.exception_handler(AnswerError)
-    async def _answers(request: Request, exc: AnswerError) -> JSONResponse:
-        return answer_error(exc)
+    async def _answers(request: Request, exc: AnswerError) -> Response:
+        if wants_json(request):
+            return answer_error(exc)
+        return html_error(request, 422, "Those answers cannot be used", "Some answers are not valid for this "
+                          "service. Start again from the start page.")
+
+    @app.exception_handler(TokenProblem)
+    async def _token(request: Request, exc: TokenProblem) -> Response:
+        return token_problem_page(request, exc)
+
+    @app.exception_handler(WalkNotFound)
+    async def _walk(request: Request, exc: WalkNotFound) -> Response:
+        return html_error(request, 404, "Page not found", "This address is not part of a case in progress.")
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if not wants_json(request):
+            return html_error(request, 400, "Something was wrong with that request",
+                              "Go back and try again, or start again from the start page.")
         errors = list(exc.errors())
         if any(e.get("type") == "json_invalid" for e in errors):
             return error_response(400, "malformed_json", "The request body is not valid JSON.")
@@ -74,7 +102,6 @@ def install(app: FastAPI) -> None:
             if detail.message not in seen:
                 seen.add(detail.message)
                 details.append(detail)
-        # A union reports each branch; keep the first message per field.
         return error_response(422, "invalid_body", "The request body has the wrong shape: " + "; ".join(
             d.message for d in details[:5]), details[:50])
 
@@ -83,21 +110,35 @@ def install(app: FastAPI) -> None:
         return error_response(exc.status, exc.code, exc.message)
 
     @app.exception_handler(BodyTooLarge)
-    async def _too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
+    async def _too_large(request: Request, exc: BodyTooLarge) -> Response:
+        if not wants_json(request):
+            response = html_error(request, 413, "That was too much to send",
+                                  f"Forms on this service are small; the limit is {exc.limit // 1024} KB. "
+                                  "Go back and try again.")
+            response.headers["Connection"] = "close"
+            return response
         return error_response(413, "body_too_large", f"The request body is larger than the limit of "
                               f"{exc.limit // 1024} KB.", headers={"Connection": "close"})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         codes = {404: "not_found", 405: "method_not_allowed"}
         message = {404: "There is nothing at this address.",
                    405: f"{request.method} is not allowed here."}.get(exc.status_code, str(exc.detail))
+        if not wants_json(request):
+            title = {404: "Page not found", 405: "That cannot be done here"}.get(exc.status_code, "Something went wrong")
+            response = html_error(request, exc.status_code, title, message)
+            for key, value in (getattr(exc, "headers", None) or {}).items():
+                response.headers[key] = value
+            return response
         return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), message,
                               headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unexpected error on %s %s: %s", request.method, request.scope.get("route") and
-                  getattr(request.scope.get("route"), "path", "?"), type(exc).__name__)
-        return error_response(500, "internal_error", "Something went wrong on our side. Your answers were not "
-                              "stored; try again.")
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        route = request.scope.get("route")
+        log.error("unexpected error on %s %s: %s", request.method, getattr(route, "path", "?"), type(exc).__name__)
+        message = "Something went wrong on our side. Your answers were not stored on the server; try again."
+        if not wants_json(request):
+            return html_error(request, 500, "Sorry, there is a problem with the service", message)
+        return error_response(500, "internal_error", message)

@@ -1,0 +1,314 @@
+"""The guided questionnaire: one question a page, then the action plan. Thin: no rule logic here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
+
+from app.case_notes import outcome_as_text
+from app.engine.answers import validate_answers
+from app.engine.errors import AnswerError
+from app.engine.outcome import Outcome
+from app.engine.walk import URGENCY_LABELS, assess
+
+from . import htmx
+from .walk_token import TokenProblem, Walk, cookie_name, new_walk_id, valid_walk_id
+
+NONE_VALUE = "none"
+BANNER_ACTIONS = ("emergency_999", "interpreter", "speak_alone")
+MAX_FIELD_VALUES = 20
+
+router = APIRouter(include_in_schema=False)
+
+
+class WalkNotFound(Exception):
+    """The walk id in the URL is not well formed."""
+
+
+@dataclass
+class FieldError:
+    question: str
+    message: str
+
+
+def templates(request: Request) -> Jinja2Templates:
+    return request.app.state.templates  # type: ignore[no-any-return]
+
+
+def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page: the whole document, or the #page fragment for htmx. Both share one template."""
+    state = request.app.state.pathway
+    context.setdefault("walk_id", None)
+    context.setdefault("banners", [])
+    context.setdefault("error", None)
+    context.update(
+        request=request,
+        fragment=htmx.is_htmx(request),
+        settings=state.settings,
+        assets=request.app.state.assets,
+        htmx_src=htmx.HTMX_CDN_URL if not state.settings.htmx_local else
+        f"/static/vendor/{htmx.HTMX_LOCAL_NAME}",
+        htmx_sri=htmx.HTMX_SRI,
+        htmx_config=htmx.HTMX_CONFIG,
+        session_seconds=int(state.settings.session_minutes * 60),
+        warning_seconds=int(state.settings.warning_minutes * 60),
+        urgency_labels=URGENCY_LABELS,
+    )
+    response = templates(request).TemplateResponse(request, name, context, status_code=status)
+    return htmx.vary(response)  # type: ignore[return-value]
+
+
+# ----------------------------------------------------------------------------- walk state
+
+
+def _walk(request: Request, walk_id: str) -> Walk:
+    if not valid_walk_id(walk_id):
+        raise WalkNotFound()
+    codec = request.app.state.codec
+    walk: Walk = codec.decode(request.cookies.get(cookie_name(walk_id)), walk_id)
+    # Keep only answers the loaded packs still accept (a pack may have changed since).
+    book = request.app.state.pathway.rulebook
+    clean: dict[str, Any] = {}
+    for qid, value in walk.answers.items():
+        try:
+            validate_answers(book, {qid: value})
+        except AnswerError:
+            continue
+        clean[qid] = value
+    walk.answers = clean
+    return walk
+
+
+def _save(request: Request, response: Response, walk: Walk) -> Response:
+    settings = request.app.state.pathway.settings
+    response.set_cookie(
+        cookie_name(walk.id), request.app.state.codec.encode(walk), max_age=int(settings.session_minutes * 60),
+        path=f"/w/{walk.id}", httponly=True, samesite="strict", secure=request.url.scheme == "https",
+    )
+    return response
+
+
+def _clear(response: Response, walk_id: str) -> Response:
+    response.delete_cookie(cookie_name(walk_id), path=f"/w/{walk_id}", httponly=True, samesite="strict")
+    return response
+
+
+def _outcome(request: Request, walk: Walk) -> Outcome:
+    state = request.app.state.pathway
+    return assess(state.rulebook, walk.answers, preset=state.settings.preset)
+
+
+def _next_url(walk: Walk, outcome: Outcome) -> str:
+    answered = {a.id for a in outcome.answered}
+    for optional in outcome.optional_questions:
+        if optional.after in answered and optional.id not in walk.skipped_optional:
+            return f"/w/{walk.id}/q/{optional.id}"
+    if outcome.next_question is not None:
+        return f"/w/{walk.id}/q/{outcome.next_question.id}"
+    return f"/w/{walk.id}/outcome"
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _banners(outcome: Outcome) -> list[str]:
+    listed = {r.id for r in outcome.referrals}
+    return [aid for aid in BANNER_ACTIONS if aid in listed]
+
+
+def _question_context(request: Request, walk: Walk, qid: str, outcome: Outcome) -> dict[str, Any]:
+    info = request.app.state.questions[qid]
+    ids = [a.id for a in outcome.answered]
+    if qid in ids:
+        back = f"/w/{walk.id}/q/{ids[ids.index(qid) - 1]}" if ids.index(qid) > 0 else "/"
+    else:
+        back = f"/w/{walk.id}/q/{ids[-1]}" if ids else "/"
+    current = walk.answers.get(qid)
+    if info.type == "multi_choice" and current == []:
+        current = [NONE_VALUE]
+    return {
+        "walk_id": walk.id, "question": info, "current": current, "back_url": back,
+        "banners": _banners(outcome), "outcome": outcome, "answered_count": len(ids),
+        "change": request.query_params.get("change") == "1",
+    }
+
+
+def _allowed_now(qid: str, outcome: Outcome) -> bool:
+    on_path = {a.id for a in outcome.answered}
+    offered = {q.id for q in outcome.optional_questions}
+    return qid in on_path or qid in offered or (outcome.next_question is not None and outcome.next_question.id == qid)
+
+
+# ----------------------------------------------------------------------------- pages
+
+
+@router.get("/", response_class=HTMLResponse)
+def start_page(request: Request) -> HTMLResponse:
+    return page(request, "start.html", title="Pathway: modern slavery decision support")
+
+
+@router.post("/start")
+def start(request: Request) -> Response:
+    walk = Walk(new_walk_id())
+    outcome = _outcome(request, walk)
+    return _save(request, _redirect(_next_url(walk, outcome)), walk)
+
+
+@router.get("/w/{walk_id}")
+def resume(request: Request, walk_id: str) -> Response:
+    walk = _walk(request, walk_id)
+    return _redirect(_next_url(walk, _outcome(request, walk)))
+
+
+@router.get("/w/{walk_id}/q/{qid}", response_class=HTMLResponse)
+def question_page(request: Request, walk_id: str, qid: str) -> Response:
+    walk = _walk(request, walk_id)
+    outcome = _outcome(request, walk)
+    if qid not in request.app.state.questions or not _allowed_now(qid, outcome):
+        return _redirect(_next_url(walk, outcome))
+    context = _question_context(request, walk, qid, outcome)
+    return _save(request, page(request, "question.html", title=context["question"].text, **context), walk)
+
+
+def _read_answer(form: FormData, qid: str, qtype: str, values: list[str]) -> tuple[Any, str | None]:
+    """The answer posted for one question, or an error message for the user."""
+    unexpected = [k for k in form if k != qid]
+    if unexpected:
+        return None, f"The form had an unexpected field ({unexpected[0][:40]}). Answer the question and continue."
+    posted = [v for v in form.getlist(qid) if isinstance(v, str)]
+    if len(posted) > MAX_FIELD_VALUES:
+        return None, "Too many answers were sent. Choose from the options shown."
+    if qtype == "multi_choice":
+        if not posted:
+            return None, "Select the options that apply, or \u201cNone of these\u201d"
+        if NONE_VALUE in posted and len(posted) > 1:
+            return None, "Select the options that apply, or \u201cNone of these\u201d, not both"
+        if posted == [NONE_VALUE]:
+            return [], None
+        if any(v not in values for v in posted) or len(set(posted)) != len(posted):
+            return None, "Select from the options shown"
+        return sorted(posted, key=values.index), None
+    if not posted:
+        return None, "Select an answer"
+    if len(posted) > 1:
+        return None, "Select one answer only"
+    if posted[0] not in values:
+        return None, "Select one of the answers shown"
+    return posted[0], None
+
+
+@router.post("/w/{walk_id}/q/{qid}")
+async def answer(request: Request, walk_id: str, qid: str) -> Response:
+    walk = _walk(request, walk_id)
+    outcome = _outcome(request, walk)
+    if qid not in request.app.state.questions or not _allowed_now(qid, outcome):
+        return _redirect(_next_url(walk, outcome))
+    info = request.app.state.questions[qid]
+    form = await request.form(max_files=0, max_fields=MAX_FIELD_VALUES + 5)
+    value, error = _read_answer(form, qid, info.type, [o.value for o in info.options])
+    if error is not None:
+        context = _question_context(request, walk, qid, outcome)
+        context["error"] = FieldError(qid, error)
+        return htmx.no_push(page(request, "question.html", status=422, title=f"Error: {info.text}", **context))
+    walk.answers[qid] = value
+    if qid in walk.skipped_optional:
+        walk.skipped_optional.remove(qid)
+    outcome = _outcome(request, walk)
+    return _save(request, _redirect(_next_url(walk, outcome)), walk)
+
+
+@router.post("/w/{walk_id}/q/{qid}/skip")
+def skip_optional(request: Request, walk_id: str, qid: str) -> Response:
+    walk = _walk(request, walk_id)
+    info = request.app.state.questions.get(qid)
+    if info is not None and info.optional and qid not in walk.skipped_optional:
+        walk.skipped_optional.append(qid)
+        walk.answers.pop(qid, None)
+    return _save(request, _redirect(_next_url(walk, _outcome(request, walk))), walk)
+
+
+@router.get("/w/{walk_id}/outcome", response_class=HTMLResponse)
+def outcome_page(request: Request, walk_id: str) -> Response:
+    walk = _walk(request, walk_id)
+    outcome = _outcome(request, walk)
+    if not outcome.complete:
+        return _redirect(_next_url(walk, outcome))
+    groups: dict[int, list[Any]] = {}
+    for referral in outcome.referrals:
+        groups.setdefault(referral.urgency, []).append(referral)
+    notes = outcome_as_text(outcome, title="Pathway summary for case notes")
+    ignored = [request.app.state.questions[q] for q in outcome.ignored_answers if q in request.app.state.questions]
+    response = page(
+        request, "outcome.html", title="Your action plan", walk_id=walk.id, outcome=outcome, groups=groups,
+        banners=_banners(outcome), notes=notes, ignored=ignored, dets=outcome.determinations,
+    )
+    return _save(request, response, walk)
+
+
+@router.get("/w/{walk_id}/case-notes.txt")
+def case_notes(request: Request, walk_id: str) -> Response:
+    walk = _walk(request, walk_id)
+    outcome = _outcome(request, walk)
+    text = outcome_as_text(outcome, title="Pathway summary for case notes")
+    filename = f"pathway-summary-{dt.date.today():%Y-%m-%d}.txt"
+    return PlainTextResponse(text, headers={"Content-Disposition": f'attachment; filename="{quote(filename)}"'})
+
+
+@router.post("/w/{walk_id}/keepalive")
+def keepalive(request: Request, walk_id: str) -> Response:
+    walk = _walk(request, walk_id)
+    return _save(request, Response(status_code=204), walk)
+
+
+@router.post("/w/{walk_id}/clear")
+def clear(request: Request, walk_id: str) -> Response:
+    if not valid_walk_id(walk_id):
+        raise WalkNotFound()
+    return _clear(_redirect("/"), walk_id)
+
+
+@router.get("/w/{walk_id}/exit")
+def exit_page(request: Request, walk_id: str) -> Response:
+    response = _redirect(request.app.state.pathway.settings.exit_url)
+    return _clear(response, walk_id) if valid_walk_id(walk_id) else response
+
+
+@router.get("/exit")
+def exit_without_walk(request: Request) -> Response:
+    return _redirect(request.app.state.pathway.settings.exit_url)
+
+
+@router.get("/accessibility", response_class=HTMLResponse)
+def accessibility(request: Request) -> HTMLResponse:
+    return page(request, "accessibility.html", title="Accessibility statement")
+
+
+@router.get("/privacy", response_class=HTMLResponse)
+def privacy(request: Request) -> HTMLResponse:
+    return page(request, "privacy.html", title="Privacy notice")
+
+
+@router.get("/static/{filename:path}")
+def static(request: Request, filename: str) -> Response:
+    return request.app.state.assets.serve(request, filename)  # type: ignore[no-any-return]
+
+
+def token_problem_page(request: Request, exc: TokenProblem) -> HTMLResponse:
+    titles = {
+        "expired": "Your answers have timed out",
+        "missing": "We cannot find your answers",
+        "invalid": "We cannot read your answers",
+    }
+    response = page(request, "walk_problem.html", status=400, title=titles[exc.reason], reason=exc.reason)
+    walk_id = request.path_params.get("walk_id")
+    if isinstance(walk_id, str) and valid_walk_id(walk_id):
+        _clear(response, walk_id)
+    return response
