@@ -1,0 +1,68 @@
+"""A small driver for walking a case through the questionnaire as a person would."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from app.engine.scenarios import load_scenario
+from tests.conftest import SCENARIOS
+
+
+def seed_answers(name: str) -> dict[str, Any]:
+    return load_scenario(SCENARIOS / f"seed_{name}.yaml").answer_values()
+
+
+def current_question(page: Page) -> str | None:
+    """The id of the question on the page, from the path /w/<walk>/q/<id>; None on the outcome."""
+    match = re.search(r"/q/([a-z_]+)", page.url)
+    return match.group(1) if match else None
+
+
+def answer_current(page: Page, value: Any) -> None:
+    """Choose an answer by its form value and press Continue (a real click, as a user would)."""
+    qid = current_question(page)
+    assert qid is not None, page.url
+    values = value if isinstance(value, list) else [value]
+    if isinstance(value, list) and not value:
+        values = ["none"]
+    for v in values:
+        page.locator(f"input[name='{qid}'][value='{v}']").check()
+    page.get_by_role("button", name="Continue").click()
+
+
+def start(page: Page, *, goto: bool = True) -> None:
+    """Open the start page (unless already there) and press Start now."""
+    if goto:
+        page.goto("/")
+    page.get_by_role("button", name="Start now").click()
+    page.wait_for_url(re.compile(r"/q/immediate_danger$"))
+
+
+def walk(page: Page, answers: dict[str, Any], *, goto: bool = True, max_steps: int = 40) -> list[str]:
+    """Start a case and answer every question the walk asks from ``answers``. Returns the ids asked."""
+    start(page, goto=goto)
+    return continue_walk(page, answers, max_steps=max_steps)
+
+
+def continue_walk(page: Page, answers: dict[str, Any], *, max_steps: int = 40) -> list[str]:
+    """Answer every question from the current page on, until the outcome. Returns the ids asked."""
+    asked: list[str] = []
+    for _ in range(max_steps):
+        expect(page.locator("h1")).to_be_visible()
+        if "/outcome" in page.url:
+            return asked
+        qid = current_question(page)
+        assert qid is not None, page.url
+        if qid in asked:
+            raise AssertionError(f"asked {qid} twice")
+        asked.append(qid)
+        if qid not in answers:
+            page.get_by_role("button", name="Skip this question").click()
+            page.wait_for_url(re.compile(r"/(q/(?!" + qid + r"\b)|outcome)"))
+            continue
+        answer_current(page, answers[qid])
+        page.wait_for_url(re.compile(r"/(q/(?!" + qid + r"\b)[a-z_]+|outcome)$"))
+    raise AssertionError("the walk did not finish")
