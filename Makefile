@@ -9,7 +9,7 @@ PORT ?= 8000
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 CONSTRAINTS := constraints.txt
 
-.PHONY: run test lint check scenarios bench typecheck clean help
+.PHONY: run test lint check scenarios bench typecheck clean help browser vendor-htmx
 
 help:
 	@echo "make run      install and serve on $(HOST):$(PORT) (HOST and PORT override)"
@@ -32,7 +32,18 @@ $(VENV)/.test-installed: $(BIN)/python pyproject.toml $(CONSTRAINTS)
 run: $(VENV)/.run-installed
 	$(BIN)/pathway serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.test-installed
+# Browser tests drive Debian's Chromium (Playwright's own browser download does not work everywhere).
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "chromium not found: installing Playwright's Chromium instead"; \
+		$(BIN)/python -m playwright install chromium; \
+	fi
+
+test: $(VENV)/.test-installed browser
 	$(BIN)/pathway check
 	$(BIN)/python -m pytest
 
@@ -47,6 +58,10 @@ check: $(VENV)/.run-installed
 
 scenarios: $(VENV)/.run-installed
 	$(BIN)/pathway scenarios
+
+# Serve htmx from this site (PATHWAY_HTMX_LOCAL=true): fetch the pinned file with npm and check its hash.
+vendor-htmx: $(VENV)/.run-installed
+	$(BIN)/python -m app.web.htmx_vendor
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/bench_engine.py
