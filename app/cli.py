@@ -137,16 +137,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.config import Settings
     from app.main import load_for
 
-    os.environ["PATHWAY_RULES_DIR"] = str(Path(args.rules).resolve())
+    overrides: dict[str, Any] = {"rules_dir": Path(args.rules).resolve()}
     if args.local:
-        os.environ["PATHWAY_LOCAL_PACK"] = args.local
+        overrides["local_pack"] = args.local
     try:
-        settings = Settings()
+        settings = Settings(**overrides)
         load_for(settings)
     except (EngineError, ValueError) as exc:
         report = exc.report() if isinstance(exc, PackError) else str(exc)
-        print(f"Pathway will not start: the rule packs have problems.\n{report}", file=sys.stderr)
+        print(f"Pathway will not start: the rule packs or settings have problems.\n{report}", file=sys.stderr)
         return 1
+    # The app factory reads its settings from the environment, in every worker process.
+    os.environ["PATHWAY_RULES_DIR"] = str(settings.rules_dir)
+    os.environ["PATHWAY_LOCAL_PACK"] = settings.local_pack
     uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
                 proxy_headers=True, server_header=False, log_level="info")
     return 0

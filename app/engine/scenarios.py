@@ -130,6 +130,27 @@ def walk_step_by_step(book: Rulebook, scenario: Scenario, today: dt.date) -> tup
     return outcome, asked, failures
 
 
+def unknown_ids(book: Rulebook, scenario: Scenario) -> list[str]:
+    """Ids named in the expectations that the rules do not have: a typo must not pass silently."""
+    exp = scenario.expect
+    actions = {a.id for a in book.actions}
+    questions = {q.id for q in (*book.questions, *book.optional_questions)}
+    dets = {d.id for d in book.determinations}
+    elements = {e.id for e in book.elements}
+    assumptions = {a.id for a in book.assumptions} | {f"preset_{q}" for q in questions}
+    named = [
+        *(("action", a, actions) for a in [*exp.referrals, *exp.not_referrals, *exp.urgency, *exp.order]),
+        *(("question", q, questions) for q in [*exp.asked, *exp.not_asked, *(exp.ignored_answers or []),
+                                               *scenario.answers]),
+        *(("determination", d, dets) for d in exp.determinations),
+        *(("element", e, elements) for e in exp.elements),
+        *(("assumption", a, assumptions) for a in exp.assumptions),
+        *(("need", n, set(book.needs)) for n in exp.needs or []),
+    ]
+    return [f"the scenario names {kind} {ident!r}, which the rules do not have" for kind, ident, known in named
+            if ident not in known]
+
+
 def check(scenario: Scenario, outcome: Outcome, asked: list[str]) -> list[str]:
     """Compare an outcome with the scenario's expectations; one message per mismatch."""
     exp = scenario.expect
@@ -186,6 +207,7 @@ def run_scenario(path: Path, books: Callable[[str], Rulebook], today: dt.date | 
     result = ScenarioResult(scenario, path)
     try:
         book = books(scenario.local)
+        result.failures.extend(unknown_ids(book, scenario))
         stepwise, asked, failures = walk_step_by_step(book, scenario, day)
         result.failures.extend(failures)
         at_once = assess(book, scenario.answer_values(), preset=scenario.preset or None, today=day)

@@ -1,0 +1,198 @@
+"""The YAML scenarios in pathway_rules/scenarios/: each one is a test, and together they reach
+every action and every determination value of the contract; their README maps every logic
+pitfall of facts §9 to a scenario or to the pack text that carries it."""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+import pytest
+
+from app.engine.rulebook import Rulebook
+from app.engine.scenarios import ScenarioError, ScenarioResult, load_scenario, run_scenario, scenario_files
+from tests.conftest import ROOT, SCENARIOS, TODAY, load_pack
+
+FILES = scenario_files(SCENARIOS)
+README = SCENARIOS / "README.md"
+
+# Contract v1, "Actions" and "Determinations": the vocabulary every scenario set must reach.
+CONTRACT_ACTIONS = (
+    "emergency_999",
+    "interpreter",
+    "speak_alone",
+    "childrens_social_care",
+    "victim_care_contract",
+    "nrm_referral",
+    "seek_consent",
+    "duty_to_notify",
+    "first_responder_contact",
+    "adult_safeguarding",
+    "child_trafficking_guardian",
+    "health_referral",
+    "local_pathway",
+    "police_report",
+    "legal_advice_defence",
+    "housing_referral",
+    "modern_slavery_helpline",
+    "labour_enforcement",
+    "age_assessment",
+)
+CONTRACT_DETERMINATIONS: dict[str, tuple[bool | str | None, ...]] = {
+    "treated_as_child": (True, False),
+    "trafficking": ("yes", "possible", "no"),
+    "modern_slavery": ("yes", "possible", "no"),
+    "first_responder": (True, False),
+    "duty_to_notify_applies": (True, False),
+    "duty_to_notify_basis": ("statutory", "policy", None),
+}
+
+# Facts §9, logic pitfalls: a phrase each row of the README's table must contain.
+PITFALLS = {
+    1: "child for consent",
+    2: "doubt about age",
+    3: "declining help",
+    4: "uk nationals",
+    5: "border",
+    6: "consent to the trip",
+    7: "smuggled",
+    8: "s52",
+    9: "police cooperation",
+    10: "contact details",
+    11: "one referral per person",
+    12: "own words",
+    13: "confidentiality",
+    14: "versioned",
+}
+
+
+@functools.cache
+def book(local: str) -> Rulebook:
+    """The packs a scenario asks for (``local: none`` for the national pack alone), loaded once."""
+    return load_pack(local)
+
+
+@functools.cache
+def result(path: Path) -> ScenarioResult:
+    return run_scenario(path, book, today=TODAY)
+
+
+def _where(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_scenario(path: Path) -> None:
+    try:
+        run = result(path)
+    except ScenarioError as exc:
+        unreadable = str(exc)
+    else:
+        unreadable = ""
+    if unreadable:
+        pytest.fail(f"{_where(path)}: the scenario cannot be read: {unreadable}", pytrace=False)
+    if run.failures:
+        lines = "\n".join(f"  - {failure}" for failure in run.failures)
+        pytest.fail(f"{_where(path)}, scenario {run.scenario.name!r}:\n{lines}", pytrace=False)
+
+
+def test_scenarios_exist() -> None:
+    assert len(FILES) >= 3, f"no scenarios found in {SCENARIOS}"
+
+
+def test_every_action_and_determination_value_is_reached() -> None:
+    actions = set(CONTRACT_ACTIONS) | {a.id for a in book("lewisham").actions}
+    reached_actions: set[str] = set()
+    reached_values: dict[str, set[bool | str | None]] = {d: set() for d in CONTRACT_DETERMINATIONS}
+    for path in FILES:
+        try:
+            outcome = result(path).outcome
+        except ScenarioError:
+            continue  # reported by test_scenario
+        if outcome is None or not outcome.complete:
+            continue
+        reached_actions.update(r.id for r in outcome.referrals)
+        dets = outcome.determinations.model_dump()
+        for det in CONTRACT_DETERMINATIONS:
+            reached_values[det].add(dets.get(det))
+    missing = [f"action {a}" for a in sorted(actions - reached_actions)]
+    missing += [
+        f"determination {det} = {'null' if value is None else value!r}"
+        for det, values in CONTRACT_DETERMINATIONS.items()
+        for value in values
+        if value not in reached_values[det]
+    ]
+    if missing:
+        pytest.fail("reached by no scenario:\n" + "\n".join(f"  - {m}" for m in missing), pytrace=False)
+
+
+def _pitfall_rows() -> dict[int, list[str]]:
+    """The pitfall table of the README: pitfall number -> the row's cells."""
+    rows: dict[int, list[str]] = {}
+    for line in README.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"\|\s*(\d+)\.\s", line)
+        if match:
+            number = int(match.group(1))
+            assert number not in rows, f"{_where(README)}: pitfall {number} appears twice in the table"
+            rows[number] = [cell.strip() for cell in line.strip().strip("|").split("|")]
+    return rows
+
+
+def test_readme_table_names_every_pitfall() -> None:
+    rows = _pitfall_rows()
+    problems = [f"pitfall {n} has no row" for n in PITFALLS if n not in rows]
+    problems += [f"row {n} is not a pitfall of facts §9" for n in rows if n not in PITFALLS]
+    for number, phrase in PITFALLS.items():
+        cells = rows.get(number)
+        if cells is None:
+            continue
+        if len(cells) != 3:
+            problems.append(f"pitfall {number}: expected 3 cells (pitfall, scenarios, pack text), got {len(cells)}")
+            continue
+        if phrase not in cells[0].lower():
+            problems.append(f"pitfall {number}: the row does not name it ({phrase!r} not in {cells[0]!r})")
+        if not re.search(r"`[\w]+\.yaml`", cells[1]) and "pathway_rules/" not in cells[2]:
+            problems.append(f"pitfall {number}: neither a scenario nor any pack text carries it")
+    if problems:
+        pytest.fail(f"{_where(README)}:\n" + "\n".join(f"  - {p}" for p in problems), pytrace=False)
+
+
+def test_readme_names_only_existing_scenarios_and_pack_text() -> None:
+    text = README.read_text(encoding="utf-8")
+    existing = {p.name for p in FILES}
+    problems = [
+        f"names {name}, which is not a scenario in {_where(SCENARIOS)}"
+        for name in sorted(set(re.findall(r"`([\w]+\.yaml)`", text)) - existing)
+    ]
+    for file, key in sorted(set(re.findall(r"`(pathway_rules/[\w/]+\.yaml): (\w+)`", text))):
+        pack_file = ROOT / file
+        if not pack_file.is_file():
+            problems.append(f"names {file}, which does not exist")
+        elif not re.search(rf"(\bid:\s*{key}\b|^\s*{key}:)", pack_file.read_text(encoding="utf-8"), re.M):
+            problems.append(f"names {file}: {key}, but {file} has no {key!r}")
+    if problems:
+        pytest.fail(f"{_where(README)}:\n" + "\n".join(f"  - {p}" for p in problems), pytrace=False)
+
+
+def test_readme_table_agrees_with_covers() -> None:
+    """A scenario is listed under pitfall N exactly when its `covers` says `pitfall N`."""
+    problems = []
+    listed = {n: set(re.findall(r"`([\w]+\.yaml)`", cells[1])) for n, cells in _pitfall_rows().items()}
+    for path in FILES:
+        try:
+            covers = load_scenario(path).covers
+        except ScenarioError:
+            continue  # reported by test_scenario
+        claimed = {int(m.group(1)) for c in covers if (m := re.fullmatch(r"pitfall (\d+)", c.strip()))}
+        problems += [
+            f"{path.name}: covers has {c!r}; write 'pitfall N'"
+            for c in covers
+            if not re.fullmatch(r"pitfall (\d+)", c.strip())
+        ]
+        for number in sorted(claimed - {n for n, names in listed.items() if path.name in names}):
+            problems.append(f"{path.name} covers pitfall {number} but is not listed in its row")
+        for number in sorted(n for n, names in listed.items() if path.name in names and n not in claimed):
+            problems.append(f"{path.name} is listed under pitfall {number} but its covers does not say so")
+    if problems:
+        pytest.fail(f"{_where(README)}:\n" + "\n".join(f"  - {p}" for p in problems), pytrace=False)
