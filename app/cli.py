@@ -131,6 +131,69 @@ def cmd_assess(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scenario_coverage(rules: Path, local: str | None, book: Rulebook) -> dict[str, list[str]]:
+    """Which scenario files reach each action id and determination value (for the coverage matrix)."""
+    covered: dict[str, list[str]] = {}
+    wanted = local or "none"
+    for path in scenario_files(rules / "scenarios"):
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError:
+            continue
+        if (scenario.local or "none") != wanted:
+            continue
+        try:
+            outcome = assess(book, scenario.answer_values(), preset=scenario.preset or None)
+        except EngineError:
+            continue
+        for r in outcome.referrals:
+            covered.setdefault(r.id, []).append(path.stem)
+        for did, value in outcome.determinations.model_dump().items():
+            covered.setdefault(f"{did}={value}", []).append(path.stem)
+    return covered
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from app.engine.verify import Verifier
+
+    root = Path(args.rules)
+    overlays: list[str | None] = [None if args.local in (None, "none") else args.local] if args.local else \
+        _rules_root(root)[1]
+    failed = False
+    for local in overlays:
+        national, overlay = rules_dirs(root, local)
+        try:
+            book = load_rulebook(national, overlay)
+        except PackError as exc:
+            print(exc.report())
+            return 1
+        report = Verifier(book).run()
+        print(f"{book.version}: explored {report.states:,} states standing for {report.paths:,} paths "
+              f"({report.skeleton_paths:,} sequences of asked questions) in {report.seconds:.2f} s")
+        if report.violations:
+            failed = True
+            for v in report.violations:
+                print(f"\nVIOLATION {v.check}: {v.message}")
+                if v.answers:
+                    print("# Shortest answer set that breaks it, as a scenario for pathway_rules/scenarios/:")
+                    print(v.scenario_yaml(local or "none"), end="")
+            continue
+        print("all checks passed: " + "; ".join(report.checks))
+        for note in report.notes:
+            print(f"note: {note}")
+        covered = _scenario_coverage(root, local, book)
+        print(f"\n{'action or determination value':44s} {'paths':>22s}  scenarios")
+        for action in book.actions:
+            scen = ", ".join(sorted(set(covered.get(action.id, [])))[:3]) or "-"
+            print(f"{action.id:44s} {report.action_paths.get(action.id, 0):>22,}  {scen}")
+        for (did, value), paths in report.determination_paths.items():
+            label = f"{did}={json.dumps(value)}"
+            scen = ", ".join(sorted(set(covered.get(f"{did}={value}", []))))[:60] or "-"
+            print(f"{label:44s} {paths:>22,}  {scen}")
+        print()
+    return 1 if failed else 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -177,6 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
     scenarios.add_argument("dir", nargs="?", default=None, help="scenarios folder (default: RULES/scenarios)")
     scenarios.add_argument("--rules", default=str(DEFAULT_RULES))
     scenarios.set_defaults(func=cmd_scenarios)
+
+    verify_p = sub.add_parser("verify", help="check every path of the rules against the pack's invariants")
+    verify_p.add_argument("--rules", default=str(DEFAULT_RULES))
+    verify_p.add_argument("--local", default=None, help="one overlay, or 'none'; default: each in turn")
+    verify_p.set_defaults(func=cmd_verify)
 
     assess_p = sub.add_parser("assess", help="assess answers from a YAML file and print the outcome")
     assess_p.add_argument("file")
