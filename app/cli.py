@@ -194,6 +194,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_diagram(args: argparse.Namespace) -> int:
+    from app.engine import diagram
+
+    national, overlay = rules_dirs(args.rules, args.local)
+    try:
+        book = load_rulebook(national, overlay)
+    except PackError as exc:
+        print(exc.report(), file=sys.stderr)
+        return 1
+    render = {"svg": diagram.to_svg, "dot": diagram.to_dot, "mermaid": diagram.to_mermaid}[args.format]
+    print(render(book), end="")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -245,6 +259,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify_p.add_argument("--rules", default=str(DEFAULT_RULES))
     verify_p.add_argument("--local", default=None, help="one overlay, or 'none'; default: each in turn")
     verify_p.set_defaults(func=cmd_verify)
+
+    diagram_p = sub.add_parser("diagram", help="print the pathway as a diagram")
+    diagram_p.add_argument("--format", choices=["svg", "dot", "mermaid"], default="svg")
+    diagram_p.add_argument("--rules", default=str(DEFAULT_RULES))
+    diagram_p.add_argument("--local", default="lewisham", help="local pack, or 'none'")
+    diagram_p.set_defaults(func=cmd_diagram)
 
     assess_p = sub.add_parser("assess", help="assess answers from a YAML file and print the outcome")
     assess_p.add_argument("file")
