@@ -23,6 +23,7 @@ from .outcome import (
     QuestionOut,
     ReferralOut,
     ServiceOut,
+    StatementOut,
 )
 from .rulebook import Action, Contact, Element, Question, Rulebook, Service
 
@@ -204,6 +205,26 @@ class Explainer:
                 return f"{q.short}: not answered yet."
             return f"{q.short}: you said {q.answer_label(value).lower()}."
         return f"{fact.label}: {self.describe(fact_id)}."
+
+    def statements(self) -> list[StatementOut]:
+        out = []
+        for st in self.book.statements:
+            chosen = None
+            for case in st.cases:
+                bits = case.when.bits(self.ev)
+                if bits == TRUE:
+                    chosen = case
+                    break
+                if bits & TRUE:
+                    break  # an earlier case may still hold: not known yet
+            if chosen is None:
+                out.append(StatementOut(id=st.id, question=st.question, answer=None,
+                                        text="Not known yet: answer the questions that are still open.",
+                                        source=st.source))
+            else:
+                out.append(StatementOut(id=st.id, question=st.question, answer=chosen.answer,
+                                        text=self.render(chosen.text), source=st.source))
+        return out
 
     def warnings(self, referrals: list[ReferralOut], needs: NeedsOut) -> list[str]:
         texts = []

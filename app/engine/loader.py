@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from . import schema
-from .conditions import Condition, ConditionParser, Fact, Logic
+from .conditions import Condition, ConditionParser, Fact, Listed, Logic, LogicRef
 from .errors import PackError, PackProblem, did_you_mean
 from .rulebook import (
     Action,
@@ -40,6 +40,8 @@ from .rulebook import (
     Reason,
     Rulebook,
     Service,
+    Statement,
+    StatementCase,
     UrgencyRule,
 )
 from .yaml_source import PackProblemError, YList, YMap, line_of, parse_yaml
@@ -221,6 +223,7 @@ class _Builder:
         self.facts: dict[str, Fact] = {}
         self.action_ids: list[str] = []
         self.determinations: dict[str, Determination] = {}
+        self.reads: list[tuple[str, str, int | None]] = []  # (fact, file, line) of every fact read
 
     # helpers ----------------------------------------------------------------
 
@@ -238,6 +241,7 @@ class _Builder:
         node = self._raw(source, section, raw_path)
         result = parser.condition(node if node is not None else value, line)
         self.problems.items.extend(parser.problems)
+        self.reads.extend((fact, parser.file, ln) for fact, ln in _reads(result))
         return result
 
     def logic(self, source: _Source, section: str, raw_path: tuple[str | int, ...]) -> Logic | None:
@@ -245,6 +249,7 @@ class _Builder:
         _, line = source.line(section, *raw_path)
         result = parser.logic(self._raw(source, section, raw_path), line)
         self.problems.items.extend(parser.problems)
+        self.reads.extend((fact, parser.file, ln) for fact, ln in _reads(result))
         return result
 
     @staticmethod
@@ -496,7 +501,17 @@ class _Builder:
                                         local_info.id if local_info else None)
 
         # invariants -------------------------------------------------------------------------
-        invariants = self._invariants(invariants_doc, contract_ids, actions)
+        invariants = self._invariants(invariants_doc, contract_ids)
+
+        statements = []
+        for i, st in enumerate(nat.sections.get("statements") or []):
+            cases = []
+            for j, case in enumerate(st.cases):
+                self.check_text(nat, "statements", (i, "cases", j, "text"), case.text)
+                c = self.cond(nat, "statements", (i, "cases", j, "when"), case.when)
+                if c is not None:
+                    cases.append(StatementCase(c, case.answer, case.text))
+            statements.append(Statement(st.id, st.question, tuple(cases), st.source))
 
         guidance = [Guidance(g.id, g.text, g.source) for g in guidance_doc]
         if loc is not None:
@@ -513,7 +528,7 @@ class _Builder:
                  for f in flags_doc}
         return Rulebook(tuple(packs), tuple(questions), tuple(optional), tuple(determinations), tuple(elements),
                         tuple(assumptions), tuple(actions), needs, child_route, contacts, flags, invariants,
-                        tuple(guidance), dict(self.facts))
+                        tuple(guidance), dict(self.facts), tuple(statements))
 
     # pieces ---------------------------------------------------------------------------
 
@@ -648,15 +663,20 @@ class _Builder:
 
     def _action_cycles(self, actions: list[Action]) -> None:
         graph: dict[str, set[str]] = {}
+        ref_lines: dict[tuple[str, str], int | None] = {}  # (action, listed action) -> line of 'listed'
         for a in actions:
             refs: set[str] = set()
             for part in (a.due, *(u.when for u in a.urgency)):
                 if part is not None:
-                    refs |= {r.split(":", 1)[1] for r in part.refs() if r.startswith("listed:")}
+                    for leaf in part.leaves():
+                        if isinstance(leaf, Listed):
+                            refs.add(leaf.action)
+                            ref_lines.setdefault((a.id, leaf.action), leaf.line)
             graph[a.id] = refs
         for cycle in _cycles(graph):
             idx = self.action_ids.index(cycle[0])
             file, line = self.nat.line("actions", idx, "due")
+            line = ref_lines.get((cycle[0], cycle[1])) or line
             self.problems.add(file, line, "actions depend on each other in a cycle: " + " -> ".join(cycle))
 
     def _service(self, doc: schema.ServiceDoc | None, contacts: Mapping[str, Contact], source: _Source,
@@ -713,11 +733,10 @@ class _Builder:
                     self.problems.add(file, line, f"services: '{nid}' is not a need", did_you_mean(nid, needs))
         return needs
 
-    def _invariants(self, doc: schema.Invariants | None, question_ids: list[str],
-                    actions: list[Action]) -> Invariants:
+    def _invariants(self, doc: schema.Invariants | None, question_ids: list[str]) -> Invariants:
         if doc is None:
             return Invariants((), (), (), ())
-        aids = [a.id for a in actions]
+        aids = list(self.action_ids)  # every action defined, even one whose condition has a problem
 
         def check_actions(path: tuple[str | int, ...], ids: Iterable[str]) -> None:
             for ident in ids:
@@ -747,15 +766,29 @@ class _Builder:
         for i, orule in enumerate(doc.ordering):
             check_actions(("ordering", i), [x for x in (orule.first, orule.before, *orule.after) if x])
             ordering.append(OrderRule(orule.id, orule.text, orule.first, orule.before, tuple(orule.after)))
-        # protected inputs: no condition anywhere may read them
-        for fid in doc.never_inputs:
-            readers = [a.id for a in actions for part in (a.due, *(u.when for u in a.urgency)) if part is not None
-                       and fid in set(part.refs())]
-            if readers:
-                file, line = self.nat.line("invariants", "never_inputs")
-                self.problems.add(file, line, f"'{fid}' must never be an input to a decision, but action "
-                                  f"'{readers[0]}' reads it")
+        # protected inputs: no condition anywhere may read them (reported where each is read)
+        protected = set(doc.never_inputs)
+        for fid, file, line in self.reads:
+            if fid in protected:
+                self.problems.add(file, line, f"condition reads '{fid}', which must never be an input to a "
+                                  "decision (invariants: never_inputs)")
         return Invariants(tuple(never), tuple(always), tuple(ordering), tuple(doc.never_inputs))
+
+
+def _reads(node: Condition | Logic | None) -> Iterable[tuple[str, int | None]]:
+    """The facts a parsed condition or logic expression reads, each with the line that reads it."""
+    if node is None:
+        return
+    if isinstance(node, Condition):
+        for leaf in node.leaves():
+            fact = getattr(leaf, "fact", None)
+            if fact is not None:
+                yield fact, leaf.line
+    elif isinstance(node, LogicRef):
+        yield node.fact, node.line
+    else:
+        for child in (*getattr(node, "items", ()), getattr(node, "item", None)):
+            yield from _reads(child)
 
 
 def _cycles(graph: Mapping[str, set[str]]) -> list[list[str]]:

@@ -119,6 +119,14 @@ class PackOut(Model):
     stale: bool
 
 
+class StatementOut(Model):
+    id: str
+    question: str
+    answer: str | None = Field(description="The short answer, or null while it is not known yet.")
+    text: str
+    source: str
+
+
 class GuidanceOut(Model):
     id: str
     text: str
@@ -159,6 +167,12 @@ class Outcome(Model):
     )
     answered: list[AnsweredOut] = Field(description="The answers used, in the order the walk asks them.")
     explanations: list[ExplanationOut]
+    statements: list[StatementOut] = Field(
+        description="Short answers to the questions duty officers ask (do I need consent? who must notify?)."
+    )
+    skipped_questions: list[str] = Field(
+        description="Questions the walk will not ask on these answers: no answer to them could change anything."
+    )
     guidance: list[GuidanceOut]
     warnings: list[str]
     packs: list[PackOut]

@@ -180,6 +180,21 @@ class Guidance:
 
 
 @dataclass(frozen=True)
+class StatementCase:
+    when: Condition
+    answer: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Statement:
+    id: str
+    question: str
+    cases: tuple[StatementCase, ...]
+    source: str
+
+
+@dataclass(frozen=True)
 class NeverRule:
     id: str
     text: str
@@ -249,6 +264,7 @@ class Rulebook:
     invariants: Invariants
     guidance: tuple[Guidance, ...]
     facts: Mapping[str, Fact]
+    statements: tuple[Statement, ...] = ()
 
     @property
     def version(self) -> str:

@@ -265,6 +265,28 @@ class Invariants(Strict):
     never_inputs: list[Id] = []
 
 
+class StatementCaseDoc(Strict):
+    when: Any
+    answer: str
+    text: str
+
+
+class StatementDoc(Strict):
+    """A short answer to a question duty officers ask, chosen by the first case whose 'when' holds."""
+
+    id: Id = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    question: str
+    cases: list[StatementCaseDoc]
+    source: str
+
+    @field_validator("cases")
+    @classmethod
+    def _cases(cls, cases: list[StatementCaseDoc]) -> list[StatementCaseDoc]:
+        if not cases:
+            raise ValueError("a statement needs at least one case")
+        return cases
+
+
 class GuidanceDoc(Strict):
     id: Id
     text: str
@@ -321,6 +343,7 @@ class NationalDocument(Strict):
     flags: list[FlagDoc] | None = None
     invariants: Invariants | None = None
     guidance: list[GuidanceDoc] | None = None
+    statements: list[StatementDoc] | None = None
 
 
 class LocalDocument(Strict):

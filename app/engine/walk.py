@@ -258,6 +258,8 @@ def build_outcome(state: WalkState, today: dt.date) -> Outcome:
         optional_questions=[explainer.question(q) for q in state.optional_now],
         answered=[explainer.answered(q, value, from_preset) for q, value, from_preset in state.used],
         explanations=explainer.explanations(),
+        statements=explainer.statements(),
+        skipped_questions=[q.id for q in book.questions if state.evaluation.poss.get(q.id) == SKIPPED_SET],
         guidance=[GuidanceOut(id=g.id, text=g.text, source=g.source) for g in book.guidance],
         warnings=explainer.warnings(referrals, needs),
         packs=explainer.packs(),

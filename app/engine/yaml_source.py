@@ -11,7 +11,7 @@ overwritten.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import yaml
@@ -79,7 +79,7 @@ def _line(event: yaml.Event) -> int:
 
 class _Builder:
     def __init__(self) -> None:
-        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.anchors: dict[str, tuple[Any, int, int]] = {}  # anchor -> (value, node count, height)
         self.nodes = 0
 
     def count(self, n: int, line: int) -> None:
@@ -89,10 +89,11 @@ class _Builder:
                 line, f"document is too large: more than {MAX_NODES} values once aliases are expanded"
             )
 
-    def build(self, events: Sequence[yaml.Event], depth_start: int = 0) -> Any:
+    def build(self, events: Iterable[yaml.Event], depth_start: int = 0) -> Any:
         root: Any = None
         stack: list[tuple[Any, str | None]] = []  # (container, pending key for maps)
         sizes: list[int] = []
+        heights: list[int] = []  # levels of nesting inside each open container, aliases expanded
         for event in events:
             line = _line(event)
             if isinstance(event, (yaml.StreamStartEvent, yaml.StreamEndEvent)):
@@ -106,26 +107,31 @@ class _Builder:
             if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 container, _ = stack.pop()
                 size = sizes.pop()
+                height = heights.pop()
                 anchor = getattr(container, "_anchor", None)
                 if anchor:
-                    self.anchors[anchor] = (container, size)
+                    self.anchors[anchor] = (container, size, height)
                 if sizes:
                     sizes[-1] += size
+                    heights[-1] = max(heights[-1], height + 1)
                 continue
             if isinstance(event, yaml.AliasEvent):
                 if event.anchor not in self.anchors:
                     raise YamlProblem(line, f"alias '*{event.anchor}' refers to no anchor before it")
-                value, size = self.anchors[event.anchor]
+                value, size, height = self.anchors[event.anchor]
                 self.count(size, line)
+                if len(stack) + depth_start + height > MAX_DEPTH:
+                    raise YamlProblem(line, f"nesting is deeper than {MAX_DEPTH} levels once aliases are expanded")
                 if sizes:
                     sizes[-1] += size
+                    heights[-1] = max(heights[-1], height + 1)
                 root = self._attach(stack, value, line, root)
                 continue
             if isinstance(event, yaml.ScalarEvent):
                 self.count(1, line)
                 value = _scalar(event)
                 if event.anchor:
-                    self.anchors[event.anchor] = (value, 1)
+                    self.anchors[event.anchor] = (value, 1, 0)
                 if sizes:
                     sizes[-1] += 1
                 root = self._attach(stack, value, line, root)
@@ -149,6 +155,7 @@ class _Builder:
                 root = self._attach(stack, container, line, root)
                 stack.append((container, None))
                 sizes.append(1)
+                heights.append(1)
                 continue
         return root
 
@@ -185,8 +192,9 @@ def parse_yaml(text: str, file: str) -> Any:
             PackProblem(file, 1, f"file is larger than {MAX_FILE_BYTES // 1024} KiB; split it or trim it")
         )
     try:
-        events = list(yaml.parse(text, Loader=yaml.SafeLoader))
-        return _Builder().build(events)
+        # Events are consumed as they are parsed, so a cap stops the parser early: deep flow
+        # nesting costs PyYAML's scanner quadratic time if it is left to run to the end.
+        return _Builder().build(yaml.parse(text, Loader=yaml.SafeLoader))
     except YamlProblem as exc:
         raise PackProblemError(PackProblem(file, exc.line, exc.message)) from None
     except yaml.MarkedYAMLError as exc:
