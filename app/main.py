@@ -17,7 +17,8 @@ from pathlib import Path
 import jinja2
 from fastapi.templating import Jinja2Templates
 
-from app.web import api, pages, problems
+from app.engine.diagram import to_svg
+from app.web import api, pages, pathway_page, problems, quick_check, training
 from app.web.assets import Assets
 from app.web.body_limit import BodyLimitMiddleware
 from app.web.security import SecurityHeadersMiddleware
@@ -79,8 +80,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, htmx_local=settings.htmx_local)
     problems.install(app)
+    app.state.diagram_svg = to_svg(book)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(quick_check.router)
+    app.include_router(pathway_page.router)
+    training.install(app, settings.rules_dir, settings.local_pack, book)
 
     @app.get("/healthz", response_model=Health, tags=["ops"])
     def healthz() -> Health:

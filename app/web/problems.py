@@ -83,6 +83,12 @@ def install(app: FastAPI) -> None:
     async def _token(request: Request, exc: TokenProblem) -> Response:
         return token_problem_page(request, exc)
 
+    from .training import TrainingNotFound
+
+    @app.exception_handler(TrainingNotFound)
+    async def _training(request: Request, exc: TrainingNotFound) -> Response:
+        return html_error(request, 404, "Training case not found", "There is no training case at this address.")
+
     @app.exception_handler(WalkNotFound)
     async def _walk(request: Request, exc: WalkNotFound) -> Response:
         return html_error(request, 404, "Page not found", "This address is not part of a case in progress.")
