@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from app.engine.diagram import to_svg
 from app.web import api, pages, pathway_page, problems, quick_check, training
+from app.web.access_log import AccessLogMiddleware
 from app.web.assets import Assets
 from app.web.body_limit import BodyLimitMiddleware
 from app.web.security import SecurityHeadersMiddleware
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.codec = TokenCodec(key, int(settings.session_minutes * 60))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, htmx_local=settings.htmx_local)
+    app.add_middleware(AccessLogMiddleware)
     problems.install(app)
     app.state.diagram_svg = to_svg(book)
     app.include_router(api.router)

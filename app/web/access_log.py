@@ -1,0 +1,64 @@
+"""Structured access logs with an allowlist of fields: never a path with ids, a query, a cookie or a body.
+
+One JSON record per request on the ``pathway.access`` logger: method, route template (for
+example ``/w/{walk_id}/q/{qid}``), status, duration and a request id, which is also returned in
+the ``X-Request-ID`` header so a user's report can be matched to a record.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ALLOWED_FIELDS = ("event", "method", "route", "status", "duration_ms", "request_id")
+METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+log = logging.getLogger("pathway.access")
+
+
+class AccessLogMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = secrets.token_hex(8)
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "(unmatched)"
+            method = scope.get("method", "")
+            record = {
+                "event": "request",
+                "method": method if method in METHODS else "OTHER",
+                "route": template,
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "request_id": request_id,
+            }
+            log.info(json.dumps(record, separators=(",", ":")))
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Send access records, as plain JSON lines, to standard error."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(level)
+    log.propagate = False
