@@ -90,6 +90,42 @@ class PathwayInfo(BaseModel):
     preset: dict[str, str]
 
 
+def answers_schema(book: Rulebook) -> dict[str, Any]:
+    """The request body's JSON schema, generated from the loaded questions: every id and value documented."""
+    properties: dict[str, Any] = {}
+    for q in (*book.questions, *book.optional_questions):
+        values = list(q.values)
+        if q.type == "multi_choice":
+            properties[q.id] = {"type": "array", "items": {"type": "string", "enum": values}, "uniqueItems": True,
+                                "description": f"{q.text} Options: {', '.join(values)}; [] means none of these."}
+        else:
+            properties[q.id] = {"type": "string", "enum": values, "description": q.text}
+    return {
+        "type": "object",
+        "required": ["answers"],
+        "additionalProperties": False,
+        "properties": {"answers": {
+            "type": "object", "properties": properties, "additionalProperties": False,
+            "description": "Answers by question id, in any order. Unanswered questions are left out.",
+        }},
+    }
+
+
+def install_openapi(app: Any, book: Rulebook) -> None:
+    """Publish the request schema of the loaded packs in /openapi.json (computed once)."""
+    default = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = default()
+            body = schema["paths"]["/api/v1/assess"]["post"]["requestBody"]
+            body["content"]["application/json"]["schema"] = answers_schema(book)
+            app.openapi_schema = schema
+        return app.openapi_schema  # type: ignore[no-any-return]
+
+    app.openapi = openapi
+
+
 def describe_pathway(book: Rulebook, preset: dict[str, str]) -> PathwayInfo:
     def question(q: Any) -> QuestionInfo:
         return QuestionInfo(
