@@ -1,0 +1,327 @@
+"""The loader rejects each deliberately broken pack under tests/packs/invalid/ at its exact file, line
+and message, reports every problem at once, and loads the shipped packs and the minimal base cleanly."""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from app.engine import schema
+from app.engine.errors import PackError, PackProblem
+from app.engine.loader import load_rulebook
+from app.engine.rulebook import Rulebook
+from app.engine.yaml_source import MAX_DEPTH, MAX_FILE_BYTES
+from tests.conftest import ROOT
+
+PACKS = ROOT / "tests" / "packs"
+VALID = PACKS / "valid_minimal"
+INVALID = PACKS / "invalid"
+LOCAL = Path("local") / "minimal"
+
+
+@dataclass(frozen=True)
+class Expected:
+    file: str  # relative to the case's rules root
+    line: int
+    message: str
+    suggestion: str | None = None
+
+
+ONE_FAULT: dict[str, Expected] = {
+    "misspelt_fact": Expected(
+        "national/actions.yaml", 48, "condition refers to 'purpsoe'", "did you mean 'purpose'?"),
+    "value_not_an_option": Expected(
+        "national/actions.yaml", 29, "'age_group' cannot be 'chlid'; allowed: child, adult, uncertain",
+        "did you mean 'child'?"),
+    "boolean_tested_with_yes": Expected(
+        "national/actions.yaml", 22, "'treated_as_child' cannot be 'yes'; allowed: true, false"),
+    "multi_choice_without_includes": Expected(
+        "national/actions.yaml", 62,
+        "'immediate_needs' is a multi-choice question: test it with {includes: [...]}"),
+    "logic_non_tri_state": Expected(
+        "national/determinations.yaml", 20,
+        "logic can only combine yes/no facts, and 'age_group' is a choice fact; use a condition instead"),
+    "listed_unknown_action": Expected(
+        "national/actions.yaml", 50, "'listed' refers to 'childrens_services', which is not an action"),
+    "duplicate_id": Expected("national/actions.yaml", 17, "duplicate id 'emergency_999' in actions"),
+    "duplicate_yaml_key": Expected(
+        "national/questions.yaml", 42, "key 'help' appears twice in the same mapping (first on line 39)"),
+    "question_cycle": Expected(
+        "national/questions.yaml", 42, "questions depend on each other in a cycle: purpose -> means -> purpose"),
+    "question_depends_on_later": Expected(
+        "national/questions.yaml", 25,
+        "question 'age_group' is asked depending on 'purpose', which is asked at the same point or later; "
+        "move it after that question"),
+    "determination_cycle": Expected(
+        "national/determinations.yaml", 10,
+        "determinations depend on each other in a cycle: trafficking -> modern_slavery -> trafficking"),
+    "action_cycle": Expected(
+        "national/actions.yaml", 28,
+        "actions depend on each other in a cycle: childrens_social_care -> nrm_referral -> childrens_social_care"),
+    "action_without_source": Expected(
+        "national/actions.yaml", 54, "actions[housing_referral]: 'source' is required"),
+    "action_without_reasons": Expected(
+        "national/actions.yaml", 12, "actions[emergency_999].reasons: an action needs at least one reason"),
+    "unknown_key": Expected(
+        "national/questions.yaml", 40,
+        f"unknown key 'hlep' in questions[purpose]; allowed: {', '.join(schema.QuestionDoc.model_fields)}",
+        "did you mean 'help'?"),
+    "unknown_section": Expected(
+        "national/flags.yaml", 3,
+        f"unknown section 'flag'; allowed: {', '.join(schema.NATIONAL_SECTIONS)}",
+        "did you mean 'flags'?"),
+    "unknown_placeholder": Expected(
+        "national/actions.yaml", 47,
+        "text refers to '{modern_slavry}', which is not a question, determination or flag",
+        "did you mean 'modern_slavery'?"),
+    "undefined_contact": Expected(
+        "national/actions.yaml", 52,
+        "action 'nrm_referral' names contact 'modern_slavery_helpine', which is not defined",
+        "did you mean 'modern_slavery_helpline'?"),
+    "verified_contact_without_date": Expected(
+        "national/contacts.yaml", 3, "contacts[emergency_999]: a verified contact needs 'last_verified' and 'source'"),
+    "never_input_read": Expected(
+        "national/actions.yaml", 62,
+        "condition reads 'nationality', which must never be an input to a decision (invariants: never_inputs)"),
+    "never_input_read_by_determination": Expected(
+        "national/determinations.yaml", 10,
+        "condition reads 'nationality', which must never be an input to a decision (invariants: never_inputs)"),
+    "invalid_yaml_syntax": Expected(
+        "national/questions.yaml", 9, "invalid YAML: mapping values are not allowed here"),
+    "yaml_python_tag": Expected(
+        "national/contacts.yaml", 13,
+        "tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed in a rule pack"),
+    "alias_bomb": Expected(
+        "national/guidance.yaml", 8, "document is too large: more than 100000 values once aliases are expanded"),
+    "nesting_too_deep": Expected("national/actions.yaml", 8, "nesting is deeper than 40 levels"),
+    "overlay_changes_actions": Expected(
+        "local/minimal/actions.yaml", 2,
+        "a local pack may not change 'actions': it may only add contacts, services for needs, optional questions "
+        "and availability flags, and change wording"),
+    "overlay_redefines_contact": Expected(
+        "local/minimal/contacts.yaml", 3,
+        "contact 'emergency_999' is already defined by the national pack; a local pack may only add contacts, "
+        "under new ids"),
+    "overlay_availability_value": Expected(
+        "local/minimal/availability.yaml", 3,
+        "flag 'victim_care_pathway' cannot be 'yes'; allowed: available, unavailable, unknown"),
+    "overlay_services_missing_need": Expected(
+        "local/minimal/services.yaml", 2,
+        "services: need 'hot_food' has no entry; name a service or say 'none_recorded: true'"),
+    "overlay_extends_wrong_pack": Expected(
+        "local/minimal/pack.yaml", 7,
+        "this local pack extends 'england-wales', but the national pack is 'minimal-national'"),
+    "overlay_required_question": Expected(
+        "local/minimal/questions.yaml", 3,
+        "question 'local_housing_checked' must say 'optional: true': a local pack may only add optional questions"),
+}
+
+SEVERAL: dict[str, list[Expected]] = {
+    # Cross-checks: four faults in three national files and the overlay, all reported together.
+    "several_problems": [
+        Expected("local/minimal/availability.yaml", 3,
+                 "flag 'victim_care_pathway' cannot be 'yes'; allowed: available, unavailable, unknown"),
+        Expected("national/actions.yaml", 48, "condition refers to 'purpsoe'", "did you mean 'purpose'?"),
+        Expected("national/actions.yaml", 53,
+                 "action 'nrm_referral' names contact 'modern_slavery_helpine', which is not defined",
+                 "did you mean 'modern_slavery_helpline'?"),
+        Expected("national/determinations.yaml", 20,
+                 "logic can only combine yes/no facts, and 'age_group' is a choice fact; use a condition instead"),
+    ],
+    # Reading: a YAML error in one file does not hide a schema error in another, nor the overlay's.
+    "several_read_problems": [
+        Expected("local/minimal/actions.yaml", 2,
+                 "a local pack may not change 'actions': it may only add contacts, services for needs, optional "
+                 "questions and availability flags, and change wording"),
+        Expected("national/contacts.yaml", 3,
+                 "contacts[emergency_999]: a verified contact needs 'last_verified' and 'source'"),
+        Expected("national/questions.yaml", 9, "invalid YAML: mapping values are not allowed here"),
+    ],
+}
+
+# Files a case may add or change beyond the one its problem is reported in.
+ALSO_CHANGED = {
+    "never_input_read": {"national/questions.yaml"},
+    "never_input_read_by_determination": {"national/questions.yaml"},
+}
+
+
+def load_root(root: Path, *, overlay: bool = True) -> Rulebook:
+    return load_rulebook(root / "national", root / LOCAL if overlay else None)
+
+
+def problems_of(root: Path, *, overlay: bool = True) -> list[PackProblem]:
+    with pytest.raises(PackError) as caught:
+        load_root(root, overlay=overlay)
+    return caught.value.problems
+
+
+def as_found(root: Path, problem: PackProblem) -> Expected:
+    """The problem with its file made relative to the rules root (the loader shows it relative to cwd)."""
+    file = Path(problem.file).resolve().relative_to(root.resolve()).as_posix()
+    assert problem.line is not None, str(problem)
+    return Expected(file, problem.line, problem.message, problem.suggestion)
+
+
+def files_of(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*.yaml")}
+
+
+# --------------------------------------------------------------------------- packs that load
+
+
+def test_minimal_base_pack_loads_cleanly_with_and_without_its_overlay() -> None:
+    alone = load_root(VALID, overlay=False)
+    overlaid = load_root(VALID)
+    assert [p.id for p in alone.packs] == ["minimal-national"]
+    assert [p.id for p in overlaid.packs] == ["minimal-national", "minimal-local"]
+    assert alone.flags["victim_care_pathway"].value == "unknown"
+    assert overlaid.flags["victim_care_pathway"].value == "available"
+    assert overlaid.needs["accommodation"].service is not None
+    assert overlaid.needs["accommodation"].service.contact is not None
+    assert overlaid.needs["accommodation"].service.contact.id == "local_housing"
+
+
+def test_shipped_national_pack_loads_alone(national_book: Rulebook) -> None:
+    assert [p.id for p in national_book.packs] == ["england-wales"]
+    assert national_book.flags["victim_care_pathway"].value == "unknown"
+
+
+def test_shipped_national_pack_loads_with_the_lewisham_overlay(lewisham_book: Rulebook) -> None:
+    assert [p.id for p in lewisham_book.packs] == ["england-wales", "lewisham"]
+    assert lewisham_book.flags["victim_care_pathway"].value == "available"
+    assert lewisham_book.flags["victim_care_pathway"].set_by == "lewisham"
+    # every need names a service or says plainly that none is recorded
+    assert all(need.service is not None for need in lewisham_book.needs.values())
+
+
+# --------------------------------------------------------------------------- one fault each
+
+
+@pytest.mark.parametrize("case", sorted(ONE_FAULT))
+def test_broken_pack_is_rejected_at_its_file_line_and_message(case: str) -> None:
+    root = INVALID / case
+    problems = problems_of(root)
+    assert [as_found(root, p) for p in problems] == [ONE_FAULT[case]]
+
+
+@pytest.mark.parametrize("case", sorted(c for c, e in ONE_FAULT.items() if e.file.startswith("national/")))
+def test_national_fault_is_also_caught_without_an_overlay(case: str) -> None:
+    root = INVALID / case
+    assert [as_found(root, p) for p in problems_of(root, overlay=False)] == [ONE_FAULT[case]]
+
+
+@pytest.mark.parametrize("case", sorted(c for c, e in ONE_FAULT.items() if e.file.startswith("local/")))
+def test_overlay_fault_does_not_touch_the_national_pack(case: str) -> None:
+    """The national pack of an overlay case is the valid base: alone, it loads."""
+    load_root(INVALID / case, overlay=False)
+
+
+def test_problem_reads_compiler_style_with_the_path_line_and_suggestion() -> None:
+    with pytest.raises(PackError) as caught:
+        load_root(INVALID / "misspelt_fact")
+    report = str(caught.value)
+    first, last = report.splitlines()
+    assert re.fullmatch(
+        r".*tests/packs/invalid/misspelt_fact/national/actions\.yaml:48: "
+        r"condition refers to 'purpsoe' \(did you mean 'purpose'\?\)",
+        first.replace(os.sep, "/"),
+    )
+    assert last == "1 problem found."
+
+
+def test_python_tag_is_refused_without_running_anything(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(os, "system", lambda command: calls.append(command) or 0)
+    problems = problems_of(INVALID / "yaml_python_tag")
+    assert [as_found(INVALID / "yaml_python_tag", p) for p in problems] == [ONE_FAULT["yaml_python_tag"]]
+    assert calls == []
+
+
+# --------------------------------------------------------------------------- several at once
+
+
+@pytest.mark.parametrize("case", sorted(SEVERAL))
+def test_every_problem_is_reported_at_once(case: str) -> None:
+    root = INVALID / case
+    with pytest.raises(PackError) as caught:
+        load_root(root)
+    assert [as_found(root, p) for p in caught.value.problems] == SEVERAL[case]
+    assert str(caught.value).splitlines()[-1] == f"{len(SEVERAL[case])} problems found."
+
+
+# --------------------------------------------------------------------------- made in the test
+
+
+def copy_base(tmp_path: Path) -> Path:
+    root = tmp_path / "rules"
+    shutil.copytree(VALID, root)
+    return root
+
+
+def test_file_over_the_size_limit_is_refused(tmp_path: Path) -> None:
+    root = copy_base(tmp_path)
+    questions = root / "national" / "questions.yaml"
+    padding = "# " + "x" * 98 + "\n"
+    questions.write_text(questions.read_text() + padding * (MAX_FILE_BYTES // len(padding) + 1))
+    assert questions.stat().st_size > MAX_FILE_BYTES
+    assert [as_found(root, p) for p in problems_of(root)] == [
+        Expected("national/questions.yaml", 1, "file is larger than 512 KiB; split it or trim it")
+    ]
+
+
+def test_nesting_built_from_aliases_is_refused_not_a_crash(tmp_path: Path) -> None:
+    """Each anchor is shallow, but each wraps the one before: expanded, the condition is hundreds deep."""
+    root = copy_base(tmp_path)
+    actions = root / "national" / "actions.yaml"
+    text = actions.read_text()
+    anchor = "    reasons:\n      - text: You said someone may be in immediate danger ({immediate_danger}).\n"
+    assert text.count(anchor) == 1
+    links = []
+    for k in range(40):
+        inner = f"*link{k - 1}" if k else '{immediate_danger: "no"}'
+        links.append(f"      - when: &link{k} {'{not: {not: ' * 15}{inner}{'}}' * 15}\n        text: Shown.\n")
+    actions.write_text(text.replace(anchor, anchor + "".join(links)))
+    first_alias_line = text[: text.index(anchor)].count("\n") + anchor.count("\n") + 3
+    assert [as_found(root, p) for p in problems_of(root)] == [
+        Expected("national/actions.yaml", first_alias_line,
+                 f"nesting is deeper than {MAX_DEPTH} levels once aliases are expanded")
+    ]
+
+
+# --------------------------------------------------------------------------- the fixtures stay honest
+
+
+def test_every_broken_pack_on_disk_is_tested_and_listed_in_the_readme() -> None:
+    on_disk = {p.name for p in INVALID.iterdir() if p.is_dir()}
+    assert on_disk == set(ONE_FAULT) | set(SEVERAL)
+    readme = (INVALID / "README.md").read_text()
+    listed = set(re.findall(r"^\| `([a-z_]+)` \|", readme, flags=re.MULTILINE))
+    assert listed == on_disk
+
+
+@pytest.mark.parametrize("case", sorted(ONE_FAULT))
+def test_readme_shows_where_each_case_fails(case: str) -> None:
+    expected = ONE_FAULT[case]
+    readme = (INVALID / "README.md").read_text()
+    assert f"| `{case}` | `{expected.file}:{expected.line}` |" in readme
+
+
+@pytest.mark.parametrize("case", sorted(ONE_FAULT))
+def test_broken_pack_differs_from_the_base_only_where_its_fault_is(case: str) -> None:
+    """So that a change to the base pack is copied into every case, and each case keeps one fault."""
+    root = INVALID / case
+    allowed = {ONE_FAULT[case].file} | ALSO_CHANGED.get(case, set())
+    changed = {
+        f for f in files_of(root) | files_of(VALID)
+        if not (root / f).is_file() or not (VALID / f).is_file()
+        or not filecmp.cmp(root / f, VALID / f, shallow=False)
+    }
+    assert changed <= allowed
+    assert ONE_FAULT[case].file in changed
