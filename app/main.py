@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+import jinja2
 from fastapi import FastAPI
+from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
 from app.config import Settings
 from app.engine.answers import validate_answers
+from app.engine.diagram import to_svg
 from app.engine.errors import AnswerError, PackError
 from app.engine.loader import load_rulebook, rules_dirs
 from app.engine.rulebook import Rulebook
-from pathlib import Path
-
-import jinja2
-from fastapi.templating import Jinja2Templates
-
-from app.engine.diagram import to_svg
 from app.web import api, pages, pathway_page, problems, quick_check, training
 from app.web.access_log import AccessLogMiddleware
 from app.web.assets import Assets

@@ -397,7 +397,7 @@ class ConditionParser:
     def _test(self, fact_id: str, spec: Any, line: int | None) -> Condition | None:
         fact = self.facts.get(fact_id)
         if fact is None:
-            suggestion = did_you_mean(fact_id, list(self.facts) + ["all", "any", "not", "listed"])
+            suggestion = did_you_mean(fact_id, [*list(self.facts), "all", "any", "not", "listed"])
             if suggestion:
                 self.problem(line, f"condition refers to '{fact_id}'", suggestion)
             else:
@@ -454,7 +454,7 @@ class ConditionParser:
                 return LogicConst(UNKNOWN, line)
             fact = self.facts.get(node)
             if fact is None:
-                self.problem(line, f"logic refers to '{node}'", did_you_mean(node, list(self.facts) + ["unknown"]))
+                self.problem(line, f"logic refers to '{node}'", did_you_mean(node, [*list(self.facts), "unknown"]))
                 return None
             if not fact.three_valued:
                 self.problem(
@@ -465,7 +465,8 @@ class ConditionParser:
                 return None
             return LogicRef(node, line)
         if not isinstance(node, YMap) or len(node) != 1:
-            self.problem(line, f"logic must be a fact id, 'unknown', or one of all/any/not (got {self._describe(node)})")
+            self.problem(line, "logic must be a fact id, 'unknown', or one of all/any/not "
+                         f"(got {self._describe(node)})")
             return None
         key = next(iter(node))
         value = node[key]

@@ -98,7 +98,7 @@ class Explainer:
 
     def question(self, q: Question) -> QuestionOut:
         return QuestionOut(
-            id=q.id, text=q.text, short=q.short, type=q.type,  # type: ignore[arg-type]
+            id=q.id, text=q.text, short=q.short, type=q.type,
             options=[OptionOut(value=o.value, label=o.label, hint=o.hint) for o in q.options],
             help=q.help, why=q.why, indicators=list(q.indicators), section=q.section,
             none_label=(q.none_label or "None of these") if q.type == "multi_choice" else None,

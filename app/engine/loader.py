@@ -44,7 +44,7 @@ from .rulebook import (
     StatementCase,
     UrgencyRule,
 )
-from .yaml_source import PackProblemError, YList, YMap, line_of, parse_yaml
+from .yaml_source import MAX_FILE_BYTES, PackProblemError, YList, YMap, line_of, parse_yaml
 
 TRI_OPTIONS = (Option("yes", "Yes"), Option("no", "No"), Option("unsure", "Not sure"))
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -166,6 +166,9 @@ def _read_dir(root: Path, allowed: tuple[str, ...], model: type[BaseModel], prob
     for path in files:
         display = _display(path)
         try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                problems.add(display, 1, f"file is larger than {MAX_FILE_BYTES // 1024} KiB; split it or trim it")
+                continue
             raw = parse_yaml(path.read_text(encoding="utf-8"), display)
         except PackProblemError as exc:
             problems.items.append(exc.problem)
@@ -348,16 +351,16 @@ class _Builder:
 
         # contacts ---------------------------------------------------------------
         contacts: dict[str, Contact] = {}
-        for c in contacts_doc:
-            contacts[c.id] = self._contact(c, info.id if info else "national")
+        for contact_doc in contacts_doc:
+            contacts[contact_doc.id] = self._contact(contact_doc, info.id if info else "national")
         if loc is not None:
-            for i, c in enumerate(loc.sections.get("contacts") or []):
-                if c.id in contacts:
+            for i, local_contact in enumerate(loc.sections.get("contacts") or []):
+                if local_contact.id in contacts:
                     file, line = loc.line("contacts", i, "id")
-                    self.problems.add(file, line, f"contact '{c.id}' is already defined by the national pack; "
-                                      "a local pack may only add contacts, under new ids")
+                    self.problems.add(file, line, f"contact '{local_contact.id}' is already defined by the national "
+                                      "pack; a local pack may only add contacts, under new ids")
                     continue
-                contacts[c.id] = self._contact(c, local_info.id if local_info else "local")
+                contacts[local_contact.id] = self._contact(local_contact, local_info.id if local_info else "local")
 
         # flags set locally -------------------------------------------------------
         if loc is not None:
@@ -381,25 +384,25 @@ class _Builder:
                 cond = self.cond(nat, "determinations", (i, "condition"), d.condition, allow_listed=False)
                 cases.append(Case(None, condition=cond))
             else:
-                for j, c in enumerate(d.cases or []):
-                    when = self.cond(nat, "determinations", (i, "cases", j, "when"), c.when, allow_listed=False)
+                for j, case_doc in enumerate(d.cases or []):
+                    when = self.cond(nat, "determinations", (i, "cases", j, "when"), case_doc.when, allow_listed=False)
                     file, line = nat.line("determinations", i, "cases", j)
                     if d.type == "three_valued":
-                        if c.logic is None or c.value is not None:
+                        if case_doc.logic is None or case_doc.value is not None:
                             self.problems.add(file, line, f"determination '{d.id}': each case of a three_valued "
                                               "determination has 'logic' and no 'value'")
                             continue
                         cases.append(Case(when, logic=self.logic(nat, "determinations", (i, "cases", j, "logic")),
-                                          because=c.because))
+                                          because=case_doc.because))
                     else:
-                        if c.logic is not None:
+                        if case_doc.logic is not None:
                             self.problems.add(file, line, f"determination '{d.id}': a choice case has a 'value', "
                                               "not 'logic'")
                             continue
-                        if c.value is not None and c.value not in (d.values or []):
-                            self.problems.add(file, line, f"determination '{d.id}' cannot be '{c.value}'; allowed: "
-                                              f"{', '.join(d.values or [])} or null")
-                        cases.append(Case(when, value=c.value, because=c.because))
+                        if case_doc.value is not None and case_doc.value not in (d.values or []):
+                            self.problems.add(file, line, f"determination '{d.id}' cannot be "
+                                              f"'{case_doc.value}'; allowed: {', '.join(d.values or [])} or null")
+                        cases.append(Case(when, value=case_doc.value, because=case_doc.because))
             fact = self.facts[d.id]
             determinations.append(Determination(d.id, d.label, d.type, fact.values, dict(d.value_labels),
                                                 tuple(cases), d.explain, d.source))
@@ -415,20 +418,21 @@ class _Builder:
             questions_or_opt.append(self._question(nat, "questions", i, q, wording))
         for i, q in enumerate(local_optional):
             if not q.optional:
-                file, line = loc.line("optional_questions", i) if loc else (None, None)
-                self.problems.add(file or "", line, f"question '{q.id}' must say 'optional: true': a local pack "
+                file, line = loc.line("optional_questions", i) if loc else ("", None)
+                self.problems.add(file, line, f"question '{q.id}' must say 'optional: true': a local pack "
                                   "may only add optional questions")
             if q.id in self.facts or q.id in {o.id for o in optional}:
-                file, line = loc.line("optional_questions", i, "id") if loc else (None, None)
-                self.problems.add(file or "", line, f"question '{q.id}' already exists; a local pack adds "
+                file, line = loc.line("optional_questions", i, "id") if loc else ("", None)
+                self.problems.add(file, line, f"question '{q.id}' already exists; a local pack adds "
                                   "questions under new ids")
                 continue
             if loc is not None:
                 optional.append(self._question(loc, "optional_questions", i, q, wording))
-        for i, oq in enumerate(optional):
+        for oq in optional:
             if oq.after and oq.after not in contract_ids:
                 self.problems.add(*self._where_optional(oq.id, "after"), f"optional question '{oq.id}' comes "
-                                  f"'after' '{oq.after}', which is not a question", did_you_mean(oq.after, contract_ids))
+                                  f"'after' '{oq.after}', which is not a question",
+                                  did_you_mean(oq.after, contract_ids))
         self._question_order(questions)
         self._wording(wording, questions + optional, actions_doc)
 
@@ -477,21 +481,21 @@ class _Builder:
                                   "exist", did_you_mean(e.question, contract_ids))
             nr = []
             for j, b in enumerate(e.not_required):
-                c = self.cond(nat, "elements", (i, "not_required", j, "when"), b.when, allow_listed=False)
-                if c is not None:
-                    nr.append(Because(c, b.because))
+                nr_when = self.cond(nat, "elements", (i, "not_required", j, "when"), b.when, allow_listed=False)
+                if nr_when is not None:
+                    nr.append(Because(nr_when, b.because))
             unknown = []
             for j, b in enumerate(e.unknown):
-                c = self.cond(nat, "elements", (i, "unknown", j, "when"), b.when, allow_listed=False)
-                if c is not None:
-                    unknown.append(Because(c, b.because))
+                unknown_when = self.cond(nat, "elements", (i, "unknown", j, "when"), b.when, allow_listed=False)
+                if unknown_when is not None:
+                    unknown.append(Because(unknown_when, b.because))
             elements.append(Element(e.id, e.label, e.question, tuple(nr), tuple(unknown)))
         assumptions = []
         for i, asm in enumerate(assumptions_doc):
             self.check_text(nat, "assumptions", (i, "text"), asm.text)
-            c = self.cond(nat, "assumptions", (i, "when"), asm.when)
-            if c is not None:
-                assumptions.append(Assumption(asm.id, c, asm.text))
+            asm_when = self.cond(nat, "assumptions", (i, "when"), asm.when)
+            if asm_when is not None:
+                assumptions.append(Assumption(asm.id, asm_when, asm.text))
 
         # needs and services -------------------------------------------------------------
         needs = self._needs(needs_doc, questions, contacts)
@@ -505,13 +509,13 @@ class _Builder:
 
         statements = []
         for i, st in enumerate(nat.sections.get("statements") or []):
-            cases = []
+            statement_cases: list[StatementCase] = []
             for j, case in enumerate(st.cases):
                 self.check_text(nat, "statements", (i, "cases", j, "text"), case.text)
-                c = self.cond(nat, "statements", (i, "cases", j, "when"), case.when)
-                if c is not None:
-                    cases.append(StatementCase(c, case.answer, case.text))
-            statements.append(Statement(st.id, st.question, tuple(cases), st.source))
+                case_when = self.cond(nat, "statements", (i, "cases", j, "when"), case.when)
+                if case_when is not None:
+                    statement_cases.append(StatementCase(case_when, case.answer, case.text))
+            statements.append(Statement(st.id, st.question, tuple(statement_cases), st.source))
 
         guidance = [Guidance(g.id, g.text, g.source) for g in guidance_doc]
         if loc is not None:
@@ -804,7 +808,7 @@ def _cycles(graph: Mapping[str, set[str]]) -> list[list[str]]:
             if nxt not in graph:
                 continue
             if state.get(nxt) == 1:
-                cycle = path[path.index(nxt):] + [nxt]
+                cycle = [*path[path.index(nxt):], nxt]
                 key = frozenset(cycle)
                 if key not in reported:
                     reported.add(key)

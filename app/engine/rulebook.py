@@ -279,11 +279,13 @@ class Rulebook:
     def action(self, aid: str) -> Action:
         return self._by_id()[aid]  # type: ignore[return-value]
 
-    def _by_id(self) -> dict[str, object]:
-        cached: dict[str, object] | None = self.__dict__.get("_index")
+    def _by_id(self) -> dict[str, Question | Determination | Action]:
+        cached: dict[str, Question | Determination | Action] | None = self.__dict__.get("_index")
         if cached is None:
             cached = {}
-            for item in (*self.questions, *self.optional_questions, *self.determinations, *self.actions):
+            items: list[Question | Determination | Action] = [
+                *self.questions, *self.optional_questions, *self.determinations, *self.actions]
+            for item in items:
                 cached[item.id] = item
             object.__setattr__(self, "_index", cached)
         return cached

@@ -192,7 +192,8 @@ def check(scenario: Scenario, outcome: Outcome, asked: list[str]) -> list[str]:
         if qid in asked:
             failures.append(f"the walk asked {qid!r}, which it must not ask here")
     if exp.ignored_answers is not None and sorted(outcome.ignored_answers) != sorted(exp.ignored_answers):
-        failures.append(f"ignored answers: expected {sorted(exp.ignored_answers)}, got {sorted(outcome.ignored_answers)}")
+        failures.append(f"ignored answers: expected {sorted(exp.ignored_answers)}, "
+                        f"got {sorted(outcome.ignored_answers)}")
     if exp.needs is not None:
         got = [n.id for n in (*outcome.needs.immediate, *outcome.needs.longer_term)]
         if sorted(got) != sorted(exp.needs):
@@ -222,5 +223,6 @@ def run_scenario(path: Path, books: Callable[[str], Rulebook], today: dt.date | 
     result.failures.extend(check(scenario, at_once, asked))
     for aid in scenario.expect.assumptions:
         if aid not in at_once.assumption_ids:
-            result.failures.append(f"expected assumption {aid!r} to apply (applied: {at_once.assumption_ids or 'none'})")
+            applied = at_once.assumption_ids or "none"
+            result.failures.append(f"expected assumption {aid!r} to apply (applied: {applied})")
     return result

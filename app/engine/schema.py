@@ -201,6 +201,14 @@ class ContactDoc(Strict):
     last_verified: dt.date | None = None
     source: str | None = None
 
+    @field_validator("phone", "textphone", mode="before")
+    @classmethod
+    def _quoted(cls, value: Any) -> Any:
+        if isinstance(value, (int, float)):
+            raise ValueError('write phone numbers in quotes, for example phone: "0800 808 3733"; '
+                             "without them a leading zero is lost")
+        return value
+
     @model_validator(mode="after")
     def _verified(self) -> ContactDoc:
         if self.verified and (self.last_verified is None or not self.source):

@@ -23,6 +23,7 @@ import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from math import prod
 from typing import Any
 
@@ -36,7 +37,6 @@ from .conditions import (
     AnyOf,
     Condition,
     Includes,
-    Listed,
     Logic,
     LogicAll,
     LogicAny,
@@ -95,14 +95,14 @@ class ValueClass:
 
 def value_classes(book: Rulebook) -> dict[str, list[ValueClass]]:
     """For each question, its answers grouped by what the rules read."""
-    signatures: dict[str, list[Callable[[Any], Any]]] = {q.id: [] for q in book.questions}
+    signatures: dict[str, list[frozenset[Any] | None]] = {q.id: [] for q in book.questions}
     read_options: dict[str, set[str]] = {q.id: set() for q in book.questions}
     for node in _condition_nodes(book):
         for leaf in _leaves(node):
             if isinstance(leaf, Test) and leaf.fact in signatures:
-                signatures[leaf.fact].append(lambda v, vals=leaf.values: v in vals)
+                signatures[leaf.fact].append(leaf.values)  # the value is in, or not in, this set
             elif isinstance(leaf, LogicRef) and leaf.fact in signatures:
-                signatures[leaf.fact].append(lambda v: v)
+                signatures[leaf.fact].append(None)  # three-valued logic tells every value apart
             elif isinstance(leaf, Includes) and leaf.fact in read_options:
                 read_options[leaf.fact] |= set(leaf.values)
     classes: dict[str, list[ValueClass]] = {}
@@ -117,7 +117,8 @@ def value_classes(book: Rulebook) -> dict[str, list[ValueClass]]:
             continue
         groups: dict[tuple[Any, ...], list[str]] = {}
         for value in q.values:
-            groups.setdefault(tuple(sig(value) for sig in signatures[q.id]), []).append(value)
+            key = tuple(value if sig is None else value in sig for sig in signatures[q.id])
+            groups.setdefault(key, []).append(value)
         classes[q.id] = [ValueClass(vals[0], len(vals)) for vals in groups.values()]
     return classes
 
@@ -251,7 +252,7 @@ class Verifier:
         self.skeleton = skeleton
         self._fq_memo = memo
         self.report = Report()
-        self._cache: dict[Any, Any] = {}
+        self._cache: dict[tuple[Any, ...], Any] = {}
         self._counts = {q.id: answers_count(q) for q in book.questions}
         self._expanded: dict[frozenset[str], tuple[list[str], list[str], list[str]]] = {}
         self._parts = self.outcome_refs()
@@ -407,7 +408,6 @@ class Verifier:
 
     def run(self) -> Report:
         started = time.perf_counter()
-        book = self.book
         leaves = self.leaves()
         self.report.skeleton_paths = len(leaves)
         for leaf in leaves:
@@ -572,10 +572,10 @@ class Verifier:
             self.report.checks.append(f"always: {always.id}")
             refs = set(always.when.refs()) | {f"listed:{a}" for a in always.actions}
             for leaf in leaves:
-                key = ("always", always.id, self.leaf_key(leaf, refs))
-                if key in self._cache:
+                always_key = ("always", always.id, self.leaf_key(leaf, refs))
+                if always_key in self._cache:
                     continue
-                self._cache[key] = True
+                self._cache[always_key] = True
                 for free, _ in self.assignments(self.free_facts(leaf, refs)):
                     ev = self.evaluation(leaf, free)
                     if always.when.bits(ev) == TRUE:
@@ -594,10 +594,10 @@ class Verifier:
                 first, then = by_id[first_id], by_id[then_id]
                 refs = {*self.action_refs(first), *self.action_refs(then), f"listed:{first_id}", f"listed:{then_id}"}
                 for leaf in leaves:
-                    key = ("order", first_id, then_id, self.leaf_key(leaf, refs))
-                    if key in self._cache:
+                    order_key = ("order", first_id, then_id, self.leaf_key(leaf, refs))
+                    if order_key in self._cache:
                         continue
-                    self._cache[key] = True
+                    self._cache[order_key] = True
                     for free, _ in self.assignments(self.free_facts(leaf, refs)):
                         ev = self.evaluation(leaf, free)
                         if ev.listed(first_id) != TRUE or ev.listed(then_id) != TRUE:
@@ -611,7 +611,7 @@ class Verifier:
         parts: list[tuple[str, set[str], Callable[[Evaluation], Any]]] = []
         for det in self.book.determinations:
             refs = {r for c in det.cases for p in (c.when, c.logic, c.condition) if p is not None for r in p.refs()}
-            parts.append((det.id, refs, lambda ev, d=det.id: ev.values(d)))
+            parts.append((det.id, refs, partial(_determination_values, det_id=det.id)))
         for action in self.book.actions:
             refs = set(action.due.refs()) | {r for u in action.urgency if u.when for r in u.when.refs()}
 
@@ -691,7 +691,7 @@ class Verifier:
         return matters
 
     def _complete(self, answers: dict[str, Any]) -> Iterator[Leaf]:
-        """Skeleton leaves reached from these skeleton answers, answering any newly asked skeleton question every way."""
+        """Skeleton leaves reached from these answers, answering any newly asked skeleton question every way."""
         stack = [answers]
         while stack:
             current = stack.pop()
@@ -709,7 +709,7 @@ class Verifier:
                 stack.append({**current, state.next_question.id: cls.value})
 
     def _signatures(self, leaf: Leaf) -> frozenset[Any]:
-        """Every outcome (determinations and actions with urgency) reachable at a skeleton leaf, over all free answers."""
+        """Every outcome (determinations, actions with urgency) reachable at a skeleton leaf, over all free answers."""
         cached = leaf.__dict__.get("_signature")
         if cached is not None:
             return cached  # type: ignore[no-any-return]
@@ -746,6 +746,10 @@ class Verifier:
             if paths == 0:
                 self._violation(f"unreachable_{did}_{value}", f"determination {did!r} never takes the value "
                                 f"{value!r}", {}, {})
+
+
+def _determination_values(ev: Evaluation, det_id: str) -> frozenset[Any]:
+    return ev.values(det_id)
 
 
 def verify(book: Rulebook) -> Report:

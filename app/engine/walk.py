@@ -109,7 +109,7 @@ def _determinations(book: Rulebook) -> Mapping[str, Determination]:
     if cached is None:
         cached = {d.id: d for d in book.determinations}
         object.__setattr__(book, "_walk_dets", cached)
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def _actions(book: Rulebook) -> Mapping[str, Action]:
@@ -117,7 +117,7 @@ def _actions(book: Rulebook) -> Mapping[str, Action]:
     if cached is None:
         cached = {a.id: a for a in book.actions}
         object.__setattr__(book, "_walk_actions", cached)
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def assess(

@@ -105,12 +105,12 @@ class _Builder:
             if isinstance(event, yaml.DocumentEndEvent):
                 continue
             if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                container, _ = stack.pop()
+                closed, _ = stack.pop()
                 size = sizes.pop()
                 height = heights.pop()
-                anchor = getattr(container, "_anchor", None)
+                anchor = getattr(closed, "_anchor", None)
                 if anchor:
-                    self.anchors[anchor] = (container, size, height)
+                    self.anchors[anchor] = (closed, size, height)
                 if sizes:
                     sizes[-1] += size
                     heights[-1] = max(heights[-1], height + 1)

@@ -21,8 +21,9 @@ router = APIRouter(prefix="/api/v1", tags=["api"])
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "The body is not valid JSON."},
     413: {"model": ErrorBody, "description": "The body is larger than 64 KB."},
-    422: {"model": ErrorBody, "description": "An unknown question, a value outside a question's options, or a body "
-                                             "of the wrong shape. `details` names each question and its allowed values."},
+    422: {"model": ErrorBody, "description": "An unknown question, a value outside a question's options, or a "
+                                             "body of the wrong shape. `details` names each question and its "
+                                             "allowed values."},
 }
 
 
@@ -190,7 +191,7 @@ def read_answers(raw: bytes) -> dict[str, Any]:
     if not isinstance(body["answers"], dict):
         raise BodyShapeError(422, "invalid_body", f"'answers' must be a JSON object; it is a JSON "
                              f"{_json_kind(body['answers'])}.")
-    return body["answers"]  # type: ignore[no-any-return]
+    return body["answers"]
 
 
 def _json_kind(value: Any) -> str:

@@ -24,6 +24,10 @@ from .walk_token import TokenProblem, Walk, cookie_name, new_walk_id, valid_walk
 NONE_VALUE = "none"
 BANNER_ACTIONS = ("emergency_999", "interpreter", "speak_alone")
 MAX_FIELD_VALUES = 20
+# The cookie outlives its token by this long, so a walk that timed out is told so ("Your answers
+# have timed out") rather than "We cannot find your answers". The token itself is refused once it
+# is older than the session length.
+EXPIRED_NOTICE_SECONDS = 3600
 
 router = APIRouter(include_in_schema=False)
 
@@ -89,7 +93,8 @@ def _walk(request: Request, walk_id: str) -> Walk:
 def _save(request: Request, response: Response, walk: Walk) -> Response:
     settings = request.app.state.pathway.settings
     response.set_cookie(
-        cookie_name(walk.id), request.app.state.codec.encode(walk), max_age=int(settings.session_minutes * 60),
+        cookie_name(walk.id), request.app.state.codec.encode(walk),
+        max_age=int(settings.session_minutes * 60) + EXPIRED_NOTICE_SECONDS,
         path=f"/w/{walk.id}", httponly=True, samesite="strict", secure=request.url.scheme == "https",
     )
     return response

@@ -12,9 +12,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.engine.errors import AnswerError
 
+from .body_limit import BodyTooLarge
 from .error_bodies import BodyShapeError, ErrorBody, ErrorDetail
 from .walk_token import TokenProblem
-from .body_limit import BodyTooLarge
 
 log = logging.getLogger("pathway.web")
 
@@ -132,7 +132,8 @@ def install(app: FastAPI) -> None:
         message = {404: "There is nothing at this address.",
                    405: f"{request.method} is not allowed here."}.get(exc.status_code, str(exc.detail))
         if not wants_json(request):
-            title = {404: "Page not found", 405: "That cannot be done here"}.get(exc.status_code, "Something went wrong")
+            titles = {404: "Page not found", 405: "That cannot be done here"}
+            title = titles.get(exc.status_code, "Something went wrong")
             response = html_error(request, exc.status_code, title, message)
             for key, value in (getattr(exc, "headers", None) or {}).items():
                 response.headers[key] = value
