@@ -46,7 +46,7 @@ from .conditions import (
     Test,
 )
 from .rulebook import Action, Question, Rulebook
-from .walk import Evaluation, WalkState, walk_state
+from .walk import Evaluation, walk_state
 
 Assignment = dict[str, Any]
 
@@ -206,6 +206,35 @@ def _yaml_value(value: Any) -> str:
     return f'"{text}"' if text in ("yes", "no", "true", "false", "null", "on", "off") else text
 
 
+class _LeafFacts(dict[str, frozenset[Any]]):
+    """The possible values of each fact at a leaf, computed when first read."""
+
+    def __init__(self, verifier: Verifier, leaf: Leaf, free: Assignment) -> None:
+        super().__init__()
+        self.verifier = verifier
+        self.leaf = leaf
+        self.free = free
+
+    def __missing__(self, fact: str) -> frozenset[Any]:
+        verifier = self.verifier
+        book = verifier.book
+        if fact in self.free:
+            value = frozenset({self.free[fact]})
+        elif fact in verifier.question_ids:
+            if fact in self.leaf.answers and fact in verifier.skeleton:
+                value = frozenset({self.leaf.answers[fact]})
+            elif fact in self.leaf.asked:
+                value = book.question(fact).pending
+            else:
+                value = frozenset({SKIPPED})
+        elif fact in book.flags:
+            value = frozenset({book.flags[fact].value})
+        else:
+            raise KeyError(fact)
+        self[fact] = value
+        return value
+
+
 @dataclass
 class _At:
     """Where a violation was found: the answer set is built only if it is the shortest so far."""
@@ -254,59 +283,70 @@ class Verifier:
         self.report = Report()
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._counts = {q.id: answers_count(q) for q in book.questions}
+        self.question_ids = frozenset(q.id for q in book.questions)
+        self._free_representatives = {q.id: self.classes[q.id][0].value for q in book.questions
+                                      if q.id not in skeleton}
         self._expanded: dict[frozenset[str], tuple[list[str], list[str], list[str]]] = {}
         self._parts = self.outcome_refs()
 
     # -- the skeleton ----------------------------------------------------------
 
     def leaves(self) -> list[Leaf]:
-        leaves: list[Leaf] = []
+        """Every complete walk over the skeleton.
+
+        Free questions are answered up front with a representative (their answers never change
+        which questions are asked), so the walk runs once per skeleton state and stops only at
+        the next skeleton question.
+        """
+        return list(self._walks({}, 1, check=True))
+
+    def _walks(self, skeleton_answers: dict[str, Any], weight: int, *, check: bool) -> Iterator[Leaf]:
         book = self.book
-        stack: list[tuple[dict[str, Any], list[str], int, frozenset[str]]] = [({}, [], 1, frozenset())]
+        stack: list[tuple[dict[str, Any], int, frozenset[str]]] = [(skeleton_answers, weight, frozenset())]
         while stack:
-            answers, order, weight, previous = stack.pop()
-            self.report.states += 1
-            if self.report.states > self.max_states:
-                raise RuntimeError(f"more than {self.max_states} states: the pack is too large to verify")
-            state = walk_state(book, answers, {})
-            listed = frozenset(a.id for a in state.listed_actions())
-            withdrawn = previous - listed
-            if withdrawn:
-                self._violation("early_actions_kept", f"{sorted(withdrawn)} listed before {order[-1]!r} was "
-                                "answered, then withdrawn", answers, {})
+            answers, weight, previous = stack.pop()
+            if check:
+                self.report.states += 1
+                if self.report.states > self.max_states:
+                    raise RuntimeError(f"more than {self.max_states} states: the pack is too large to verify")
+            state = walk_state(book, {**self._free_representatives, **answers}, {})
+            order = [q.id for q, _, _ in state.used if not q.optional]
+            if check:
+                listed = frozenset(a.id for a in state.listed_actions())
+                withdrawn = previous - listed
+                if withdrawn:
+                    self._violation("early_actions_kept", f"{sorted(withdrawn)} listed early, then withdrawn",
+                                    self._answers_in_order(order, answers), {})
+                if len(set(order)) != len(order):
+                    self._violation("no_question_twice", "the walk asks a question twice",
+                                    self._answers_in_order(order, answers), {})
+            else:
+                listed = frozenset()
             q = state.next_question
             if q is None:
-                leaves.append(Leaf(answers, order, weight))
+                yield Leaf({**{k: v for k, v in self._free_representatives.items() if k in order}, **answers},
+                           order, weight)
                 continue
-            if q.id in order:
-                self._violation("no_question_twice", f"the walk asks {q.id!r} twice", answers, {})
+            if q.id not in self.skeleton:
+                self._violation("walk_completes", f"the walk stops at {q.id!r} with every answer given",
+                                self._answers_in_order(order, answers), {})
                 continue
-            if len(order) > len(book.questions):
-                self._violation("walk_completes", "the walk does not end", answers, {})
-                continue
-            if q.id in self.skeleton:
-                choices = [(c.value, c.count) for c in self.classes[q.id]]
-            else:
-                choices = [(self.classes[q.id][0].value, 1)]
-            for value, count in reversed(choices):
-                stack.append(({**answers, q.id: value}, [*order, q.id], weight * count, listed))
-        return leaves
+            for cls in reversed(self.classes[q.id]):
+                stack.append(({**answers, q.id: cls.value}, weight * cls.count, listed))
+
+    def _answers_in_order(self, order: list[str], skeleton_answers: dict[str, Any]) -> dict[str, Any]:
+        answers = {**self._free_representatives, **skeleton_answers}
+        return {q: sorted(answers[q]) if isinstance(answers[q], frozenset) else answers[q] for q in order}
 
     # -- evaluation at a leaf ------------------------------------------------------
 
     def evaluation(self, leaf: Leaf, free: Assignment) -> Evaluation:
+        """The facts at a complete walk: skeleton answers, the free answers given, SKIPPED for the rest.
+
+        Filled lazily: a check reads a handful of facts, whatever the size of the pack.
+        """
         self.report.evaluations += 1
-        poss: dict[str, frozenset[Any]] = {fid: frozenset({flag.value}) for fid, flag in self.book.flags.items()}
-        for q in self.book.questions:
-            if q.id in free:
-                poss[q.id] = frozenset({free[q.id]})
-            elif q.id in leaf.answers and q.id in self.skeleton:
-                poss[q.id] = frozenset({leaf.answers[q.id]})
-            elif q.id in leaf.order:
-                poss[q.id] = q.pending
-            else:
-                poss[q.id] = frozenset({SKIPPED})
-        return Evaluation(self.book, poss)
+        return Evaluation(self.book, _LeafFacts(self, leaf, free))
 
     def free_facts(self, leaf: Leaf, refs: Iterable[str]) -> list[str]:
         """The free questions these references read that this leaf asks."""
@@ -447,56 +487,18 @@ class Verifier:
             for leaf in leaves:
                 facts = self.free_facts(leaf, refs)
                 key = ("action", action.id, self.leaf_key(leaf, refs))
-                cached = self._cache.get(key)
-                if cached is None:
-                    cached = []
-                    for free, count in self.assignments(facts):
-                        ev = self.evaluation(leaf, free)
-                        due = ev.listed(action.id)
-                        seen[id(action.due)] = seen.get(id(action.due), 0) | due
-                        if due == BOTH:
-                            cached.append(("unsettled", free, count, None))
-                            continue
-                        if due == FALSE:
-                            continue
-                        level = None
-                        for rule in action.urgency:
-                            bits = TRUE if rule.when is None else rule.when.bits(ev)
-                            if rule.when is not None:
-                                seen[id(rule.when)] = seen.get(id(rule.when), 0) | bits
-                            if bits == BOTH:
-                                level = -1
-                                break
-                            if bits == TRUE:
-                                level = rule.level
-                                break
-                        shown = 0
-                        for reason in action.reasons:
-                            bits = TRUE if reason.when is None else reason.when.bits(ev)
-                            if reason.when is not None:
-                                seen[id(reason.when)] = seen.get(id(reason.when), 0) | bits
-                            shown += bits == TRUE
-                        cached.append(("due", free, count, (level, shown)))
-                    self._cache[key] = cached
-                for kind, free, count, info in cached:
-                    answers = _At(self, leaf, free)
-                    if kind == "unsettled":
-                        self._violation(f"settled_{action.id}", f"{action.id!r} is neither due nor not due on a "
-                                        "complete walk", answers, {})
-                        continue
-                    assert info is not None
-                    level, shown = info
-                    weight = self._weight(leaf, facts, count)
-                    self.report.action_paths[action.id] += weight
-                    if level == -1 or level is None:
-                        self._violation(f"urgency_{action.id}", f"the urgency of {action.id!r} is not settled",
-                                        answers, {"referrals": [action.id]})
-                    else:
-                        self.report.urgency_paths[(action.id, level)] = (
-                            self.report.urgency_paths.get((action.id, level), 0) + weight)
-                    if shown == 0:
-                        self._violation(f"reasons_{action.id}", f"{action.id!r} is listed with no reason shown",
-                                        answers, {"referrals": [action.id]})
+                summary = self._cache.get(key)
+                if summary is None:
+                    summary = self._action_summary(action, leaf, facts, seen)
+                    self._cache[key] = summary
+                due_count, levels, problems = summary
+                factor = leaf.weight * leaf.free_total // prod(self._counts[f] for f in facts)
+                self.report.action_paths[action.id] += due_count * factor
+                for level, count in levels.items():
+                    k = (action.id, level)
+                    self.report.urgency_paths[k] = self.report.urgency_paths.get(k, 0) + count * factor
+                for check, message, free, expect in problems:
+                    self._violation(check, message, _At(self, leaf, free), expect)
         for action in book.actions:
             parts: list[tuple[str, Condition | None]] = [("due", action.due)]
             parts += [(f"urgency {u.level}", u.when) for u in action.urgency if u.when is not None]
@@ -517,6 +519,50 @@ class Verifier:
                 elif bits == FALSE or bits == 0:
                     self._violation(f"always_false_{action.id}_{label.replace(' ', '_')}",
                                     f"the {label} condition of {action.id!r} is never true where it is read", {}, {})
+
+    def _action_summary(self, action: Action, leaf: Leaf, facts: list[str], seen: dict[int, int]
+                        ) -> tuple[int, dict[int, int], list[tuple[str, str, Assignment, dict[str, Any]]]]:
+        """For one action at one kind of leaf: how many answer sets list it, at which urgency, and any fault."""
+        due_count = 0
+        levels: dict[int, int] = {}
+        problems: list[tuple[str, str, Assignment, dict[str, Any]]] = []
+        for free, count in self.assignments(facts):
+            ev = self.evaluation(leaf, free)
+            due = ev.listed(action.id)
+            seen[id(action.due)] = seen.get(id(action.due), 0) | due
+            if due == BOTH:
+                problems.append((f"settled_{action.id}", f"{action.id!r} is neither due nor not due on a complete "
+                                 "walk", free, {}))
+                continue
+            if due == FALSE:
+                continue
+            due_count += count
+            level: int | None = None
+            for rule in action.urgency:
+                bits = TRUE if rule.when is None else rule.when.bits(ev)
+                if rule.when is not None:
+                    seen[id(rule.when)] = seen.get(id(rule.when), 0) | bits
+                if bits == BOTH:
+                    level = -1
+                    break
+                if bits == TRUE:
+                    level = rule.level
+                    break
+            if level is None or level == -1:
+                problems.append((f"urgency_{action.id}", f"the urgency of {action.id!r} is not settled", free,
+                                 {"referrals": [action.id]}))
+            else:
+                levels[level] = levels.get(level, 0) + count
+            shown = 0
+            for reason in action.reasons:
+                bits = TRUE if reason.when is None else reason.when.bits(ev)
+                if reason.when is not None:
+                    seen[id(reason.when)] = seen.get(id(reason.when), 0) | bits
+                shown += bits == TRUE
+            if shown == 0:
+                problems.append((f"reasons_{action.id}", f"{action.id!r} is listed with no reason shown", free,
+                                 {"referrals": [action.id]}))
+        return due_count, levels, problems
 
     def check_determinations(self, leaves: list[Leaf]) -> None:
         self.report.checks.append("every determination is settled on every complete walk")
@@ -692,21 +738,7 @@ class Verifier:
 
     def _complete(self, answers: dict[str, Any]) -> Iterator[Leaf]:
         """Skeleton leaves reached from these answers, answering any newly asked skeleton question every way."""
-        stack = [answers]
-        while stack:
-            current = stack.pop()
-            full = {**current}
-            state: WalkState = walk_state(self.book, full, {})
-            order = [q.id for q, _, _ in state.used]
-            while state.next_question is not None and state.next_question.id not in self.skeleton:
-                full[state.next_question.id] = self.classes[state.next_question.id][0].value
-                state = walk_state(self.book, full, {})
-                order = [q.id for q, _, _ in state.used]
-            if state.next_question is None:
-                yield Leaf({q: full[q] for q in order if q in self.skeleton}, order, 1)
-                continue
-            for cls in self.classes[state.next_question.id]:
-                stack.append({**current, state.next_question.id: cls.value})
+        return self._walks(answers, 1, check=False)
 
     def _signatures(self, leaf: Leaf) -> frozenset[Any]:
         """Every outcome (determinations, actions with urgency) reachable at a skeleton leaf, over all free answers."""

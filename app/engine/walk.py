@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .answers import Value, validate_answers
@@ -51,11 +52,12 @@ class Evaluation:
         self._listed: dict[str, int] = {}
 
     def values(self, fact: str) -> frozenset[Any]:
-        found = self.poss.get(fact)
-        if found is None:
+        try:
+            return self.poss[fact]
+        except KeyError:
             found = self._determine(self._dets[fact])
             self.poss[fact] = found
-        return found
+            return found
 
     def listed(self, action: str) -> int:
         bits = self._listed.get(action)
@@ -132,6 +134,45 @@ def assess(
     preset_clean = validate_answers(book, preset) if preset else {}
     state = walk_state(book, clean, preset_clean)
     return build_outcome(state, today or dt.date.today())
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a walk stands, which is all the questionnaire needs to choose the next page.
+
+    The same facts as the outcome's ``answered`` ids, ``optional_questions`` (id, after) and
+    ``next_question`` id, found by the walk alone: ``route`` skips building the outcome (its
+    reasons, explanations and models), which costs about ten times as much.
+    """
+
+    answered: tuple[str, ...]
+    optional: tuple[tuple[str, str | None], ...]
+    next_question: str | None
+
+    @property
+    def complete(self) -> bool:
+        return self.next_question is None
+
+    @classmethod
+    def of(cls, outcome: Outcome) -> Route:
+        """The route of an outcome already built."""
+        return cls(
+            answered=tuple(a.id for a in outcome.answered),
+            optional=tuple((q.id, q.after) for q in outcome.optional_questions),
+            next_question=outcome.next_question.id if outcome.next_question else None,
+        )
+
+
+def route(book: Rulebook, answers: Mapping[str, Any], *, preset: Mapping[str, str] | None = None) -> Route:
+    """``Route.of(assess(book, answers, preset=preset))``, without building the outcome. Raises AnswerError."""
+    clean = validate_answers(book, answers)
+    preset_clean = validate_answers(book, preset) if preset else {}
+    state = walk_state(book, clean, preset_clean)
+    return Route(
+        answered=tuple(q.id for q, _, _ in state.used),
+        optional=tuple((q.id, q.after) for q in state.optional_now),
+        next_question=state.next_question.id if state.next_question else None,
+    )
 
 
 class WalkState:
