@@ -1,0 +1,94 @@
+"""The diagram, training mode with what-if, and the quick check in a real browser, with and without JavaScript."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("js", [False, True])
+def test_diagram_nodes_link_to_their_text(js: bool, js_page: Page, nojs_page: Page) -> None:
+    """Selecting a question in the drawn pathway takes you to its text and source."""
+    page = js_page if js else nojs_page
+    page.goto("/pathway")
+    expect(page.get_by_role("heading", level=1)).to_have_text("The pathway")
+    page.locator('svg a[href="#node-consent_nrm"]').click()
+    expect(page).to_have_url(re.compile(r"#node-consent_nrm$"))
+    row = page.locator("#node-consent_nrm")
+    expect(row).to_contain_text("Asked when:")
+    expect(row).to_contain_text("Source:")
+
+
+@pytest.mark.parametrize("js", [False, True])
+def test_training_step_through_and_what_if(js: bool, js_page: Page, nojs_page: Page) -> None:
+    """A trainer opens Linh's case, steps through it, reaches the outcome, and flips her consent."""
+    page = js_page if js else nojs_page
+    page.goto("/training")
+    page.get_by_role("link", name=re.compile("Linh")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Linh")
+    page.get_by_role("link", name="Step through the case").click()
+    expect(page.get_by_text("Expected answer: No.")).to_be_visible()
+    for step in range(2, 40):
+        expect(page.locator("#expected-answer")).to_be_visible()
+        if page.get_by_role("link", name="See the outcome").count():
+            break
+        page.get_by_role("link", name="Next question").click()
+        page.wait_for_url(re.compile(rf"/step/{step}$"))
+    page.get_by_role("link", name="See the outcome").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Outcome and explanation")
+    expect(page.locator("#referral-housing_referral")).to_be_visible()
+    page.get_by_label("Change one answer").select_option("consent_nrm:yes")
+    page.get_by_role("button", name="Show what changes").click()
+    expect(page.locator("#action-change-nrm_referral")).to_contain_text("added")
+    expect(page.locator("#action-change-victim_care_contract")).to_contain_text("Act now")
+
+
+def test_what_if_pending_question_is_answered_by_the_trainer(nojs_page: Page) -> None:
+    """A flip that opens an unanswered question shows it as pending; answering it completes the comparison."""
+    page = nojs_page
+    page.goto("/training/seed_tyrone/outcome")
+    page.get_by_label("Change one answer").select_option("purpose:no")
+    page.get_by_role("button", name="Show what changes").click()
+    pending = page.locator("#pending")
+    expect(pending).to_contain_text("Pending:")
+    pending.get_by_label("No", exact=True).check()
+    page.get_by_role("button", name="Answer and compare").click()
+    expect(page.locator("#pending")).to_have_count(0)
+    expect(page.locator("#action-change-nrm_referral")).to_contain_text("removed")
+
+
+def test_quick_check_without_javascript(nojs_page: Page) -> None:
+    """Without JavaScript every question shows; the answer comes after pressing Check, ignored answers said."""
+    page = nojs_page
+    page.goto("/quick-check")
+    group = page.locator("#group-age_group")
+    group.get_by_label("Under 18", exact=True).check()
+    page.locator("#group-consent_nrm").get_by_label("No, they declined").check()
+    page.get_by_role("button", name="Check").click()
+    expect(page.locator("#statement-consent_needed")).to_contain_text("No.")
+    expect(page.locator("#ignored-answers")).to_contain_text("Consent to an NRM referral")
+    expect(page.locator("#group-consent_nrm")).to_be_visible()
+
+
+def test_quick_check_with_javascript_shows_only_relevant_questions(js_page: Page) -> None:
+    """With JavaScript the answer updates as you choose, and questions that cannot matter disappear."""
+    page = js_page
+    page.goto("/quick-check")
+    expect(page.locator("#group-consent_nrm")).to_be_visible()
+    page.locator("#group-age_group").get_by_label("Under 18", exact=True).check()
+    expect(page.locator("#group-consent_nrm")).to_be_hidden()
+    expect(page.locator("#group-means")).to_be_hidden()
+    expect(page.locator("#statement-consent_needed")).to_contain_text("No.")
+    page.locator("#group-age_group").get_by_label("18 or over", exact=True).check()
+    expect(page.locator("#group-consent_nrm")).to_be_hidden()  # hidden until modern slavery is possible
+    for group, label in (("immediate_danger", "No"), ("organisation", "Police (including British Transport Police)"),
+                         ("action", "Yes"), ("purpose", "Yes"), ("exploited_as_child", "No"), ("means", "Yes"),
+                         ("capacity_concern", "No")):
+        page.locator(f"#group-{group}").get_by_label(label, exact=True).check()
+        expect(page.locator(f"#group-{group} input:checked")).to_have_count(1)
+    page.locator("#group-consent_nrm").get_by_label("No, they declined").check()
+    expect(page.locator("#statement-who_notifies")).to_contain_text("Duty to notify")
