@@ -84,7 +84,8 @@ def test_quick_check_with_javascript_shows_only_relevant_questions(js_page: Page
     expect(page.locator("#group-means")).to_be_hidden()
     expect(page.locator("#statement-consent_needed")).to_contain_text("No.")
     page.locator("#group-age_group").get_by_label("18 or over", exact=True).check()
-    expect(page.locator("#group-consent_nrm")).to_be_hidden()  # hidden until modern slavery is possible
+    expect(page.locator("#group-consent_nrm")).to_be_visible()  # an adult may need to consent
+    expect(page.locator("#group-means")).to_be_visible()
     for group, label in (("immediate_danger", "No"), ("organisation", "Police (including British Transport Police)"),
                          ("action", "Yes"), ("purpose", "Yes"), ("exploited_as_child", "No"), ("means", "Yes"),
                          ("capacity_concern", "No")):
