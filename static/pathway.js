@@ -2,13 +2,29 @@
 (function () {
   "use strict";
   var timers = [];
+  var bannersBefore = null;
 
-  function focusStart(root) {
+  // After a step swaps in: start at the top of the page, as a new page would, and move focus to
+  // the error summary (if any) or the heading, so screen readers announce the new step.
+  function focusStart(root, scrollTop) {
     var target = root.querySelector("[data-error-summary]") || root.querySelector("h1");
+    if (scrollTop) window.scrollTo(0, 0);
     if (target) {
       if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
-      target.focus({ preventScroll: false });
+      target.focus();
     }
+  }
+
+  // Urgent banners that appeared with this step are read out after the heading.
+  function announceNewBanners() {
+    var announcer = document.getElementById("announcer");
+    if (!announcer || bannersBefore === null) return;
+    var fresh = [];
+    document.querySelectorAll("#page .banner").forEach(function (banner) {
+      if (bannersBefore.indexOf(banner.id) === -1) fresh.push(banner.textContent.trim());
+    });
+    announcer.textContent = fresh.join(" ");
+    bannersBefore = null;
   }
 
   function exclusiveCheckboxes(root) {
@@ -25,18 +41,32 @@
   }
 
   function copyAndPrint(root) {
+    // Copy the plain-text summary (fetched from this site: it is not repeated in the page).
     root.querySelectorAll("[data-copy]").forEach(function (button) {
+      if (!navigator.clipboard || !window.isSecureContext) return;  // the links below still work
       button.hidden = false;
       button.addEventListener("click", function () {
-        var area = document.getElementById(button.getAttribute("data-copy"));
         var status = root.querySelector("[data-copy-status]");
-        function done(ok) { if (status) status.textContent = ok ? "The summary was copied." : "Select the text and copy it."; }
-        if (navigator.clipboard && window.isSecureContext) {
-          navigator.clipboard.writeText(area.value).then(function () { done(true); }, function () { done(false); });
-        } else {
-          area.select();
-          try { done(document.execCommand("copy")); } catch (e) { done(false); }
+        function done(ok) {
+          if (status) status.textContent = ok ? "The summary was copied. Paste it into your case notes."
+            : "The summary could not be copied. Use \u201cShow the summary as plain text\u201d and copy it from there.";
         }
+        var text = fetch(button.getAttribute("data-copy"), { credentials: "same-origin" }).then(function (r) {
+          if (!r.ok) throw new Error("status " + r.status);
+          return r.text();
+        });
+        function writeText() {
+          return text.then(function (t) { return navigator.clipboard.writeText(t); });
+        }
+        var copied;
+        if (window.ClipboardItem && navigator.clipboard.write) {
+          // Keeps the click's permission to write while the text is fetched (needed by Safari).
+          var blob = text.then(function (t) { return new Blob([t], { type: "text/plain" }); });
+          copied = navigator.clipboard.write([new ClipboardItem({ "text/plain": blob })]).catch(writeText);
+        } else {
+          copied = writeText();
+        }
+        copied.then(function () { done(true); }, function () { done(false); });
       });
     });
     root.querySelectorAll("[data-print]").forEach(function (button) {
@@ -45,6 +75,7 @@
     });
   }
 
+  // Exit this page: hide the page at once and replace this history entry, so Back does not return here.
   function exitThisPage(root) {
     root.querySelectorAll("[data-exit]").forEach(function (link) {
       link.addEventListener("click", function (event) {
@@ -55,7 +86,7 @@
     });
   }
 
-  function timeoutWarning(root) {
+  function timeoutWarning() {
     timers.forEach(clearTimeout);
     timers = [];
     var page = document.getElementById("page");
@@ -64,41 +95,55 @@
     var walk = page.dataset.walk;
     var session = Number(page.dataset.sessionSeconds) * 1000;
     var warning = Number(page.dataset.warningSeconds) * 1000;
+    var carryOnButton = dialog.querySelector("[data-timeout-continue]");
     var lastFocus = null;
+
+    function expire() { window.location.replace("/w/" + walk); }
+
+    function carryOn() {
+      fetch("/w/" + walk + "/keepalive", { method: "POST", credentials: "same-origin" }).then(function (r) {
+        if (!r.ok) { expire(); return; }
+        if (dialog.open) dialog.close();
+        if (lastFocus && document.contains(lastFocus)) lastFocus.focus();
+        timeoutWarning();
+      }, function () { /* offline: leave the warning open; the walk expires as announced */ });
+    }
+
     timers.push(setTimeout(function () {
       lastFocus = document.activeElement;
-      dialog.showModal();
-      dialog.querySelector("[data-timeout-continue]").focus();
+      if (!dialog.open) dialog.showModal();
+      carryOnButton.focus();
     }, Math.max(session - warning, 0)));
-    timers.push(setTimeout(function () {
-      window.location.replace("/w/" + walk);
-    }, session + 1000));
-    dialog.querySelector("[data-timeout-continue]").onclick = function () {
-      fetch("/w/" + walk + "/keepalive", { method: "POST", credentials: "same-origin" }).then(function (r) {
-        dialog.close();
-        if (lastFocus) lastFocus.focus();
-        if (r.ok) timeoutWarning(document);
-        else window.location.replace("/w/" + walk);
-      });
-    };
-    dialog.querySelector("[data-timeout-clear]").onclick = function () {
-      window.location.replace("/w/" + walk + "/exit");
-    };
+    timers.push(setTimeout(expire, session + 1000));
+    carryOnButton.onclick = carryOn;
+    // Escape means "carry on", as in the GOV.UK timeout warning: never a silent expiry.
+    dialog.oncancel = function (event) { event.preventDefault(); carryOn(); };
   }
 
-  function enhance(root, moveFocus) {
+  function enhance(root) {
     exclusiveCheckboxes(root);
     copyAndPrint(root);
     exitThisPage(root);
-    timeoutWarning(root);
-    if (moveFocus) focusStart(root);
+    timeoutWarning();
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    enhance(document, !!document.querySelector("[data-error-summary]"));
+    enhance(document);
+    if (document.querySelector("[data-error-summary]")) focusStart(document, false);
+  });
+  document.addEventListener("htmx:beforeSwap", function () {
+    bannersBefore = Array.prototype.map.call(document.querySelectorAll("#page .banner"), function (b) { return b.id; });
+    var announcer = document.getElementById("announcer");
+    if (announcer) announcer.textContent = "";
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     var page = document.getElementById("page");
-    if (page) enhance(page, true);
+    if (!page || event.target !== page) return;
+    enhance(page);
+    // A new step (a boosted link or form) starts at the top with focus on its heading; an update
+    // in place (such as the quick check's answers as you choose) leaves focus where it is.
+    var newStep = !event.detail || event.detail.boosted !== false;
+    if (newStep || page.querySelector("[data-error-summary]")) focusStart(page, newStep);
+    announceNewBanners();
   });
 })();

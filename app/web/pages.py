@@ -16,7 +16,7 @@ from app.case_notes import outcome_as_text
 from app.engine.answers import validate_answers
 from app.engine.errors import AnswerError
 from app.engine.outcome import Outcome
-from app.engine.walk import URGENCY_LABELS, assess
+from app.engine.walk import URGENCY_LABELS, Route, assess, route
 
 from . import htmx
 from .walk_token import TokenProblem, Walk, cookie_name, new_walk_id, valid_walk_id
@@ -79,14 +79,17 @@ def _walk(request: Request, walk_id: str) -> Walk:
     walk: Walk = codec.decode(request.cookies.get(cookie_name(walk_id)), walk_id)
     # Keep only answers the loaded packs still accept (a pack may have changed since).
     book = request.app.state.pathway.rulebook
-    clean: dict[str, Any] = {}
-    for qid, value in walk.answers.items():
-        try:
-            validate_answers(book, {qid: value})
-        except AnswerError:
-            continue
-        clean[qid] = value
-    walk.answers = clean
+    try:
+        validate_answers(book, walk.answers)
+    except AnswerError:
+        clean: dict[str, Any] = {}
+        for qid, value in walk.answers.items():
+            try:
+                validate_answers(book, {qid: value})
+            except AnswerError:
+                continue
+            clean[qid] = value
+        walk.answers = clean
     return walk
 
 
@@ -95,7 +98,7 @@ def _save(request: Request, response: Response, walk: Walk) -> Response:
     response.set_cookie(
         cookie_name(walk.id), request.app.state.codec.encode(walk),
         max_age=int(settings.session_minutes * 60) + EXPIRED_NOTICE_SECONDS,
-        path=f"/w/{walk.id}", httponly=True, samesite="strict", secure=request.url.scheme == "https",
+        path=f"/w/{walk.id}", httponly=True, samesite="strict", secure=request.scope.get("scheme") == "https",
     )
     return response
 
@@ -110,13 +113,19 @@ def _outcome(request: Request, walk: Walk) -> Outcome:
     return assess(state.rulebook, walk.answers, preset=state.settings.preset)
 
 
-def _next_url(walk: Walk, outcome: Outcome) -> str:
-    answered = {a.id for a in outcome.answered}
-    for optional in outcome.optional_questions:
-        if optional.after in answered and optional.id not in walk.skipped_optional:
-            return f"/w/{walk.id}/q/{optional.id}"
-    if outcome.next_question is not None:
-        return f"/w/{walk.id}/q/{outcome.next_question.id}"
+def _route(request: Request, walk: Walk) -> Route:
+    """Where the walk stands, without building the outcome: enough to choose the next page."""
+    state = request.app.state.pathway
+    return route(state.rulebook, walk.answers, preset=state.settings.preset)
+
+
+def _next_url(walk: Walk, where: Route) -> str:
+    answered = set(where.answered)
+    for qid, after in where.optional:
+        if after in answered and qid not in walk.skipped_optional:
+            return f"/w/{walk.id}/q/{qid}"
+    if where.next_question is not None:
+        return f"/w/{walk.id}/q/{where.next_question}"
     return f"/w/{walk.id}/outcome"
 
 
@@ -146,10 +155,8 @@ def _question_context(request: Request, walk: Walk, qid: str, outcome: Outcome) 
     }
 
 
-def _allowed_now(qid: str, outcome: Outcome) -> bool:
-    on_path = {a.id for a in outcome.answered}
-    offered = {q.id for q in outcome.optional_questions}
-    return qid in on_path or qid in offered or (outcome.next_question is not None and outcome.next_question.id == qid)
+def _allowed_now(qid: str, where: Route) -> bool:
+    return qid in where.answered or any(qid == q for q, _ in where.optional) or where.next_question == qid
 
 
 # ----------------------------------------------------------------------------- pages
@@ -163,22 +170,22 @@ def start_page(request: Request) -> HTMLResponse:
 @router.post("/start")
 def start(request: Request) -> Response:
     walk = Walk(new_walk_id())
-    outcome = _outcome(request, walk)
-    return _save(request, _redirect(_next_url(walk, outcome)), walk)
+    return _save(request, _redirect(_next_url(walk, _route(request, walk))), walk)
 
 
 @router.get("/w/{walk_id}")
 def resume(request: Request, walk_id: str) -> Response:
     walk = _walk(request, walk_id)
-    return _redirect(_next_url(walk, _outcome(request, walk)))
+    return _redirect(_next_url(walk, _route(request, walk)))
 
 
 @router.get("/w/{walk_id}/q/{qid}", response_class=HTMLResponse)
 def question_page(request: Request, walk_id: str, qid: str) -> Response:
     walk = _walk(request, walk_id)
     outcome = _outcome(request, walk)
-    if qid not in request.app.state.questions or not _allowed_now(qid, outcome):
-        return _redirect(_next_url(walk, outcome))
+    where = Route.of(outcome)
+    if qid not in request.app.state.questions or not _allowed_now(qid, where):
+        return _redirect(_next_url(walk, where))
     context = _question_context(request, walk, qid, outcome)
     return _save(request, page(request, "question.html", title=context["question"].text, **context), walk)
 
@@ -213,21 +220,24 @@ def _read_answer(form: FormData, qid: str, qtype: str, values: list[str]) -> tup
 @router.post("/w/{walk_id}/q/{qid}")
 async def answer(request: Request, walk_id: str, qid: str) -> Response:
     walk = _walk(request, walk_id)
-    outcome = _outcome(request, walk)
-    if qid not in request.app.state.questions or not _allowed_now(qid, outcome):
-        return _redirect(_next_url(walk, outcome))
+    # The walk alone says whether this question may be answered now and where to go next; the
+    # whole outcome (ten times the work) is built only to show the form again with an error.
+    where = _route(request, walk)
+    if qid not in request.app.state.questions or not _allowed_now(qid, where):
+        return _redirect(_next_url(walk, where))
     info = request.app.state.questions[qid]
     form = await request.form(max_files=0, max_fields=MAX_FIELD_VALUES + 5)
     value, error = _read_answer(form, qid, info.type, [o.value for o in info.options])
     if error is not None:
-        context = _question_context(request, walk, qid, outcome)
+        context = _question_context(request, walk, qid, _outcome(request, walk))
         context["error"] = FieldError(qid, error)
+        if info.type == "multi_choice":  # re-show the boxes as they were ticked (only ever compared, never echoed)
+            context["current"] = [v for v in form.getlist(qid) if isinstance(v, str)][:MAX_FIELD_VALUES]
         return htmx.no_push(page(request, "question.html", status=422, title=f"Error: {info.text}", **context))
     walk.answers[qid] = value
     if qid in walk.skipped_optional:
         walk.skipped_optional.remove(qid)
-    outcome = _outcome(request, walk)
-    return _save(request, _redirect(_next_url(walk, outcome)), walk)
+    return _save(request, _redirect(_next_url(walk, _route(request, walk))), walk)
 
 
 @router.post("/w/{walk_id}/q/{qid}/skip")
@@ -237,7 +247,7 @@ def skip_optional(request: Request, walk_id: str, qid: str) -> Response:
     if info is not None and info.optional and qid not in walk.skipped_optional:
         walk.skipped_optional.append(qid)
         walk.answers.pop(qid, None)
-    return _save(request, _redirect(_next_url(walk, _outcome(request, walk))), walk)
+    return _save(request, _redirect(_next_url(walk, _route(request, walk))), walk)
 
 
 @router.get("/w/{walk_id}/outcome", response_class=HTMLResponse)
@@ -245,15 +255,14 @@ def outcome_page(request: Request, walk_id: str) -> Response:
     walk = _walk(request, walk_id)
     outcome = _outcome(request, walk)
     if not outcome.complete:
-        return _redirect(_next_url(walk, outcome))
+        return _redirect(_next_url(walk, Route.of(outcome)))
     groups: dict[int, list[Any]] = {}
     for referral in outcome.referrals:
         groups.setdefault(referral.urgency, []).append(referral)
-    notes = outcome_as_text(outcome, title="Pathway summary for case notes")
     ignored = [request.app.state.questions[q] for q in outcome.ignored_answers if q in request.app.state.questions]
     response = page(
         request, "outcome.html", title="Your action plan", walk_id=walk.id, outcome=outcome, groups=groups,
-        banners=_banners(outcome), notes=notes, ignored=ignored, dets=outcome.determinations,
+        banners=_banners(outcome), ignored=ignored, dets=outcome.determinations,
     )
     return _save(request, response, walk)
 
@@ -263,6 +272,8 @@ def case_notes(request: Request, walk_id: str) -> Response:
     walk = _walk(request, walk_id)
     outcome = _outcome(request, walk)
     text = outcome_as_text(outcome, title="Pathway summary for case notes")
+    if request.query_params.get("show") == "1":  # shown in the browser, to select and copy (or fetched by Copy)
+        return PlainTextResponse(text)
     filename = f"pathway-summary-{dt.date.today():%Y-%m-%d}.txt"
     return PlainTextResponse(text, headers={"Content-Disposition": f'attachment; filename="{quote(filename)}"'})
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from axe_playwright_python.sync_playwright import Axe
 from cryptography.fernet import Fernet
 from playwright.sync_api import Browser, BrowserContext, Page, Route
 
@@ -27,6 +28,7 @@ from app.main import create_app
 from app.web.htmx import HTMX_CDN_URL, HTMX_SRI
 from app.web.htmx_vendor import fetch_htmx, sri_of
 
+ACTION_TIMEOUT_MS = 10_000  # fail fast: a step that has not happened in 10 seconds will not happen
 ROOT = Path(__file__).resolve().parent.parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = [
@@ -114,6 +116,7 @@ def serve_htmx(context: BrowserContext, htmx_file: bytes) -> None:
 def js_page(browser: Browser, htmx_file: bytes, live_server: LiveServer) -> Iterator[Page]:
     """A page with JavaScript on and htmx loaded (from the verified local copy of the CDN file)."""
     context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
     serve_htmx(context, htmx_file)
     page = context.new_page()
     yield page
@@ -124,9 +127,66 @@ def js_page(browser: Browser, htmx_file: bytes, live_server: LiveServer) -> Iter
 def nojs_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     """A page with JavaScript turned off: plain forms, POST then redirect."""
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(params=["nojs", "htmx"])
+def mode(request: pytest.FixtureRequest) -> str:
+    """Run the test twice: with JavaScript off (plain forms), then with htmx swapping each step."""
+    return str(request.param)
+
+
+@pytest.fixture
+def any_page(request: pytest.FixtureRequest, mode: str) -> Page:
+    """nojs_page or js_page, following ``mode``."""
+    page: Page = request.getfixturevalue("nojs_page" if mode == "nojs" else "js_page")
+    return page
+
+
+@pytest.fixture(scope="session")
+def short_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A second server whose walks expire after 6 seconds, with the warning 3 seconds before."""
+    settings = Settings(secret_key=Fernet.generate_key().decode(), session_minutes=0.1, warning_minutes=0.05,
+                        key_file=tmp_path_factory.mktemp("short-keys") / "secret.key")
+    server, thread, url = start_server(settings)
+    yield LiveServer(url, settings)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def short_page(browser: Browser, htmx_file: bytes, short_server: LiveServer) -> Iterator[Page]:
+    """A page with JavaScript and htmx on the short-lived server."""
+    context = browser.new_context(base_url=short_server.url)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    serve_htmx(context, htmx_file)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def keep_local(context: BrowserContext, exit_url: str) -> None:
+    """Refuse every request that would leave the machine; answer the exit URL with a local stand-in."""
+
+    def refuse(route: Route) -> None:
+        if route.request.url == HTMX_CDN_URL:
+            route.fallback()  # answered by serve_htmx's handler, registered earlier
+        else:
+            route.abort()
+
+    context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), refuse)
+    context.route(exit_url, lambda route: route.fulfill(
+        status=200, content_type="text/html; charset=utf-8",
+        body="<!DOCTYPE html><html lang='en'><title>Weather</title><h1>Weather forecast</h1></html>"))
+
+
+@pytest.fixture(scope="session")
+def axe() -> Axe:
+    """axe-core, as packaged by axe-playwright-python."""
+    return Axe()
 
 
 def walk_id(page: Page) -> str:

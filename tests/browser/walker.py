@@ -33,6 +33,15 @@ def answer_current(page: Page, value: Any) -> None:
     page.get_by_role("button", name="Continue").click()
 
 
+def answer(page: Page, value: Any) -> str | None:
+    """Answer the question on the page and wait until the next step is shown; returns its question id."""
+    qid = current_question(page)
+    answer_current(page, value)
+    page.wait_for_url(re.compile(r"/(q/(?!" + str(qid) + r"\b)[a-z_]+|outcome)$"))
+    expect(page.locator("h1")).to_be_visible()
+    return current_question(page)
+
+
 def start(page: Page, *, goto: bool = True) -> None:
     """Open the start page (unless already there) and press Start now."""
     if goto:
@@ -47,15 +56,28 @@ def walk(page: Page, answers: dict[str, Any], *, goto: bool = True, max_steps: i
     return continue_walk(page, answers, max_steps=max_steps)
 
 
-def continue_walk(page: Page, answers: dict[str, Any], *, max_steps: int = 40) -> list[str]:
-    """Answer every question from the current page on, until the outcome. Returns the ids asked."""
+def walk_to(page: Page, answers: dict[str, Any], until: str, *, goto: bool = True) -> list[str]:
+    """Start a case and answer questions from ``answers`` until question ``until`` is on the page."""
+    start(page, goto=goto)
+    return continue_walk(page, answers, until=until)
+
+
+def continue_walk(page: Page, answers: dict[str, Any], *, until: str | None = None,
+                  max_steps: int = 40) -> list[str]:
+    """Answer every question from the current page on, until the outcome (or question ``until``).
+
+    Returns the ids of the questions answered or skipped.
+    """
     asked: list[str] = []
     for _ in range(max_steps):
         expect(page.locator("h1")).to_be_visible()
         if "/outcome" in page.url:
+            assert until is None, f"reached the outcome before {until}"
             return asked
         qid = current_question(page)
         assert qid is not None, page.url
+        if qid == until:
+            return asked
         if qid in asked:
             raise AssertionError(f"asked {qid} twice")
         asked.append(qid)
@@ -63,6 +85,5 @@ def continue_walk(page: Page, answers: dict[str, Any], *, max_steps: int = 40) -
             page.get_by_role("button", name="Skip this question").click()
             page.wait_for_url(re.compile(r"/(q/(?!" + qid + r"\b)|outcome)"))
             continue
-        answer_current(page, answers[qid])
-        page.wait_for_url(re.compile(r"/(q/(?!" + qid + r"\b)[a-z_]+|outcome)$"))
+        answer(page, answers[qid])
     raise AssertionError("the walk did not finish")
