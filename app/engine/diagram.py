@@ -129,7 +129,7 @@ def to_svg(book: Rulebook, *, link_prefix: str = "#node-") -> str:
             pos[n.id] = (COLUMN_X[kind], TOP + offset + i * ROW, kind)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}" role="img" aria-labelledby="pathway-diagram-title pathway-diagram-desc" '
+        f'height="{height}" role="group" aria-labelledby="pathway-diagram-title pathway-diagram-desc" '
         'font-family="system-ui, sans-serif" font-size="12">',
         f'<title id="pathway-diagram-title">The pathway for {escape(book.version)}</title>',
         '<desc id="pathway-diagram-desc">Questions on the left in the order they are asked, determinations in '

@@ -56,9 +56,29 @@ def _not_found(page: Page) -> None:
     page.goto("/no-such-page")
 
 
+def _pathway(page: Page) -> None:
+    page.goto("/pathway")
+
+
+def _training_step(page: Page) -> None:
+    page.goto("/training/seed_linh/step/3")
+
+
+def _what_if(page: Page) -> None:
+    page.goto("/training/seed_tyrone/what-if?flip=purpose:no")
+    expect(page.locator("#pending")).to_be_visible()
+
+
+def _quick_check(page: Page) -> None:
+    page.goto("/quick-check")
+    page.locator("#group-age_group").get_by_label("Under 18", exact=True).check()
+    expect(page.locator("#statement-consent_needed")).to_be_visible()
+
+
 PAGES: dict[str, Callable[[Page], None]] = {
     "start": _start, "question": _question, "error": _error, "outcome": _outcome, "change": _change,
     "walk problem": _problem, "accessibility": _accessibility, "privacy": _privacy, "not found": _not_found,
+    "pathway diagram": _pathway, "training step": _training_step, "what-if": _what_if, "quick check": _quick_check,
 }
 
 
