@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
+from app.engine.explain import ELEMENT_WORDS
 from app.engine.outcome import ContactOut, Outcome
 from app.engine.walk import URGENCY_LABELS
 
-ELEMENT_WORDS = {
-    "met": "met",
-    "not_met": "not met",
-    "unknown": "unknown",
-    "not_required": "not required",
-    "not_assessed": "not assessed",
-    None: "not known yet",
-}
 WIDTH = 88
 
 

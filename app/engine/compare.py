@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .explain import ELEMENT_WORDS
 from .outcome import Outcome, ReferralOut
-
-ELEMENT_WORDS = {"met": "met", "not_met": "not met", "unknown": "unknown", "not_required": "not required",
-                 "not_assessed": "not assessed", None: "not known yet"}
 
 
 @dataclass(frozen=True)

@@ -31,12 +31,13 @@ if TYPE_CHECKING:
     from .walk import Evaluation
 
 PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
-ELEMENT_WORDS = {
+ELEMENT_WORDS: dict[str | None, str] = {
     "met": "met",
     "not_met": "not met",
     "unknown": "unknown",
     "not_required": "not required",
     "not_assessed": "not assessed",
+    None: "not known yet",
 }
 ANSWER_TO_ELEMENT: dict[str, ElementValue] = {"yes": "met", "no": "not_met", "unsure": "unknown"}
 NO_LOCAL_SERVICE = "No local service recorded"
@@ -63,6 +64,7 @@ class Explainer:
         self.book = book
         self.ev = evaluation
         self.today = today
+        self._contacts: dict[str, ContactOut] = {}
 
     # text -----------------------------------------------------------------
 
@@ -114,6 +116,12 @@ class Explainer:
         return [self.render(r.text) for r in action.reasons if self.holds(r.when)]
 
     def contact(self, c: Contact) -> ContactOut:
+        found = self._contacts.get(c.id)
+        if found is None:
+            found = self._contacts[c.id] = self._contact(c)
+        return found
+
+    def _contact(self, c: Contact) -> ContactOut:
         return ContactOut(
             id=c.id, name=c.name, phone=c.phone, textphone=c.textphone, email=c.email, url=c.url, hours=c.hours,
             notes=c.notes, verified=c.verified, confirm_locally=not c.verified, last_verified=c.last_verified,
@@ -166,7 +174,7 @@ class Explainer:
             if det.explain == "elements":
                 for el in self.book.elements:
                     ev_value, because = self.element(el)
-                    word = ELEMENT_WORDS[ev_value] if ev_value else "not known yet"
+                    word = ELEMENT_WORDS[ev_value]
                     steps.append(f"{el.label}: {word} ({because}).")
             else:
                 steps = self._input_steps(det.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .conditions import ANY_SUBSET, SKIPPED, Condition, Fact, Logic
@@ -36,7 +37,7 @@ class Question:
     pending: frozenset[Any] = field(default=frozenset())
     pending_or_skipped: frozenset[Any] = field(default=frozenset())
 
-    @property
+    @cached_property
     def values(self) -> tuple[str, ...]:
         return tuple(o.value for o in self.options)
 

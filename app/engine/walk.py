@@ -10,9 +10,9 @@ get, and an action is listed early only when its condition holds for all of them
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from .answers import Value, validate_answers
 from .conditions import (
@@ -36,6 +36,13 @@ from .outcome import (
 )
 from .rulebook import Action, Determination, Question, Rulebook
 
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+T = TypeVar("T", bound=_HasId)
 URGENCY_LABELS = {1: "Act now", 2: "Today", 3: "Within days", 4: "Routine"}
 SKIPPED_SET: frozenset[Any] = frozenset({SKIPPED})
 _MISSING: Any = object()
@@ -107,18 +114,19 @@ class Evaluation:
 
 
 def _determinations(book: Rulebook) -> Mapping[str, Determination]:
-    cached = book.__dict__.get("_walk_dets")
-    if cached is None:
-        cached = {d.id: d for d in book.determinations}
-        object.__setattr__(book, "_walk_dets", cached)
-    return cached
+    return _index(book, "_walk_dets", book.determinations)
 
 
 def _actions(book: Rulebook) -> Mapping[str, Action]:
-    cached = book.__dict__.get("_walk_actions")
+    return _index(book, "_walk_actions", book.actions)
+
+
+def _index(book: Rulebook, name: str, items: Iterable[T]) -> Mapping[str, T]:
+    """Items by id, built once per rulebook (which is immutable) and kept on it."""
+    cached = book.__dict__.get(name)
     if cached is None:
-        cached = {a.id: a for a in book.actions}
-        object.__setattr__(book, "_walk_actions", cached)
+        cached = {item.id: item for item in items}
+        object.__setattr__(book, name, cached)
     return cached
 
 
