@@ -3,9 +3,9 @@
 Synthetic packs two, four and eight times larger are made from the national pack by repeating
 its questions and actions under new ids: each copy of a question keeps the original's
 ``ask_when`` (so the copies are asked exactly where the original is), and each copy of an action
-reads the copies of the questions its original reads. Determinations and invariants are shared, so copies of questions that only determinations read
-are rightly reported as pointless ("findings"): the point here is the time, which must still be
-spent on every check.
+reads the copies of the questions its original reads. Determinations and invariants are shared,
+so copies of questions that only determinations read are rightly reported as pointless
+("findings"): the point here is the time, which must still be spent on every check.
 The baseline, measured in the same run, is the shipped pack (factor 1).
 """
 
