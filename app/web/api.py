@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.engine.conditions import to_text
@@ -171,7 +171,9 @@ async def post_assess(request: Request) -> Outcome:
     """
     answers = read_answers(await request.body())
     state = request.app.state.pathway
-    return assess(state.rulebook, answers, preset=state.settings.preset)
+    outcome = assess(state.rulebook, answers, preset=state.settings.preset)
+    # The engine built a valid Outcome: serialise it once, instead of FastAPI validating it again.
+    return Response(outcome.model_dump_json(), media_type="application/json")  # type: ignore[return-value]
 
 
 def read_answers(raw: bytes) -> dict[str, Any]:
