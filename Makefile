@@ -9,14 +9,15 @@ PORT ?= 8000
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 CONSTRAINTS := constraints.txt
 
-.PHONY: run test lint check scenarios bench typecheck clean help browser vendor-htmx
+.PHONY: run test lint check scenarios bench load typecheck clean help browser vendor-htmx screenshots
 
 help:
 	@echo "make run      install and serve on $(HOST):$(PORT) (HOST and PORT override)"
 	@echo "make test     install the test needs and run every test"
 	@echo "make lint     ruff and mypy"
 	@echo "make check    check the rule packs (pathway check)"
-	@echo "make bench    engine micro-benchmark"
+	@echo "make bench    engine micro-benchmark, then HTTP against a bare FastAPI floor (wrk; docs/performance.md)"
+	@echo "make load     200 users walk cases for 60 s, with SIGKILL restarts and 2 workers (tests/load)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,12 +60,27 @@ check: $(VENV)/.run-installed
 scenarios: $(VENV)/.run-installed
 	$(BIN)/pathway scenarios
 
+# Refresh the screenshots kept in docs/screenshots (the tests take them into a temporary folder).
+screenshots: $(VENV)/.test-installed browser
+	PATHWAY_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/browser/test_screenshots.py -q
+
 # Serve htmx from this site (PATHWAY_HTMX_LOCAL=true): fetch the pinned file with npm and check its hash.
 vendor-htmx: $(VENV)/.run-installed
 	$(BIN)/python -m app.web.htmx_vendor
 
-bench: $(VENV)/.test-installed
-	$(BIN)/python benchmarks/bench_engine.py
+$(VENV)/.bench-installed: $(VENV)/.test-installed
+	$(PIP) install -c $(CONSTRAINTS) -e '.[test,dev,bench]'
+	@touch $@
+
+# The engine figures, then Pathway against a bare FastAPI app over HTTP with wrk (installed from
+# Debian's packages if missing). Both run even if the first misses a budget; either failing fails.
+bench: $(VENV)/.bench-installed
+	$(BIN)/python benchmarks/bench_engine.py; status=$$?; \
+	$(BIN)/python benchmarks/bench_http.py || exit 1; exit $$status
+
+# The full load and restart run (200 users, 60 s each); `make test` runs the short one.
+load: $(VENV)/.test-installed
+	PATHWAY_LOAD=full $(BIN)/python -m pytest tests/load -q -s -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
