@@ -76,6 +76,7 @@ $(VENV)/.bench-installed: $(VENV)/.test-installed
 # Debian's packages if missing). Both run even if the first misses a budget; either failing fails.
 bench: $(VENV)/.bench-installed
 	$(BIN)/python benchmarks/bench_engine.py; status=$$?; \
+	$(BIN)/python benchmarks/bench_verify.py || status=1; \
 	$(BIN)/python benchmarks/bench_http.py || exit 1; exit $$status
 
 # The full load and restart run (200 users, 60 s each); `make test` runs the short one.
