@@ -20,6 +20,19 @@ from app.engine.scenarios import ScenarioError, load_scenario, run_scenario, sce
 from app.engine.walk import assess
 from app.engine.yaml_source import PackProblemError, parse_yaml
 
+# How `pathway serve` logs: Pathway's JSON access records (and errors) to standard error.
+LOG_CONFIG: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "pathway.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "pathway.web": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "uvicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+    },
+}
+
 
 def _rules_root(path: Path) -> tuple[Path, list[str | None]]:
     """A rules root and the overlays to check in it: the national pack alone, then each local pack."""
@@ -227,20 +240,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # The app factory reads its settings from the environment, in every worker process.
     os.environ["PATHWAY_RULES_DIR"] = str(settings.rules_dir)
     os.environ["PATHWAY_LOCAL_PACK"] = settings.local_pack
-    log_config = {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {"plain": {"format": "%(message)s"}},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
-        "loggers": {
-            "pathway.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-            "pathway.web": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-            "uvicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-        },
-    }
     # uvicorn's own access log would record full paths; ours records route templates only.
     uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                proxy_headers=True, server_header=False, access_log=False, log_config=log_config)
+                proxy_headers=True, server_header=False, access_log=False, log_config=LOG_CONFIG)
     return 0
 
 

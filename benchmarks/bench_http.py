@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from cryptography.fernet import Fernet  # noqa: E402
 
+from app.cli import LOG_CONFIG  # noqa: E402 - the logging `pathway serve` configures
 from app.engine.scenarios import load_scenario  # noqa: E402
 
 LUA = BENCH / "wrk_request.lua"
@@ -63,18 +64,6 @@ APPS = {
     # name -> (uvicorn factory target, --app-dir)
     "floor": ("floor_app:create_app", BENCH),
     "pathway": ("app.main:create_app", ROOT),
-}
-# The logging `pathway serve` configures (app/cli.py): Pathway's JSON access records go to stderr.
-LOG_CONFIG = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {
-        "pathway.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-        "pathway.web": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-        "uvicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-    },
 }
 
 
