@@ -59,6 +59,23 @@ def is_stale(day: dt.date | None, today: dt.date) -> bool:
     return day is not None and today > months_later(day, 12)
 
 
+def question_out(q: Question) -> QuestionOut:
+    """A question as the API and the questionnaire show it."""
+    return QuestionOut(
+        id=q.id, text=q.text, short=q.short, type=q.type,
+        options=[OptionOut(value=o.value, label=o.label, hint=o.hint) for o in q.options],
+        help=q.help, why=q.why, indicators=list(q.indicators), section=q.section,
+        none_label=(q.none_label or "None of these") if q.type == "multi_choice" else None,
+        optional=q.optional, after=q.after, source=q.source,
+    )
+
+
+def packs_out(book: Rulebook, today: dt.date) -> list[PackOut]:
+    """The loaded packs, with whether each was reviewed more than 12 months before ``today``."""
+    return [PackOut(id=p.id, name=p.name, kind=p.kind, version=p.version, last_reviewed=p.last_reviewed,
+                    jurisdiction=p.jurisdiction, stale=is_stale(p.last_reviewed, today)) for p in book.packs]
+
+
 class Explainer:
     def __init__(self, book: Rulebook, evaluation: Evaluation, today: dt.date) -> None:
         self.book = book
@@ -99,13 +116,7 @@ class Explainer:
     # pieces of the outcome ----------------------------------------------------
 
     def question(self, q: Question) -> QuestionOut:
-        return QuestionOut(
-            id=q.id, text=q.text, short=q.short, type=q.type,
-            options=[OptionOut(value=o.value, label=o.label, hint=o.hint) for o in q.options],
-            help=q.help, why=q.why, indicators=list(q.indicators), section=q.section,
-            none_label=(q.none_label or "None of these") if q.type == "multi_choice" else None,
-            optional=q.optional, after=q.after, source=q.source,
-        )
+        return question_out(q)
 
     def answered(self, q: Question, value: Any, preset: bool) -> AnsweredOut:
         answer = sorted(value, key=q.values.index) if isinstance(value, frozenset) else value
@@ -251,6 +262,4 @@ class Explainer:
         return texts
 
     def packs(self) -> list[PackOut]:
-        return [PackOut(id=p.id, name=p.name, kind=p.kind, version=p.version, last_reviewed=p.last_reviewed,
-                        jurisdiction=p.jurisdiction, stale=is_stale(p.last_reviewed, self.today))
-                for p in self.book.packs]
+        return packs_out(self.book, self.today)

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.engine.conditions import to_text
-from app.engine.outcome import Outcome, QuestionOut
-from app.engine.rulebook import Rulebook
+from app.engine.explain import packs_out, question_out
+from app.engine.outcome import Outcome, PackOut, QuestionOut
+from app.engine.rulebook import Question, Rulebook
 from app.engine.walk import URGENCY_LABELS, assess
 
 from .error_bodies import BodyShapeError, ErrorBody
@@ -64,15 +65,6 @@ class QuestionInfo(QuestionOut):
     asked_when: str
 
 
-class PackInfoOut(BaseModel):
-    id: str
-    name: str
-    kind: str
-    version: str
-    last_reviewed: dt.date
-    jurisdiction: str
-
-
 class FlagInfo(BaseModel):
     id: str
     label: str
@@ -82,7 +74,7 @@ class FlagInfo(BaseModel):
 
 class PathwayInfo(BaseModel):
     rules_version: str
-    packs: list[PackInfoOut]
+    packs: list[PackOut]
     questions: list[QuestionInfo]
     optional_questions: list[QuestionInfo]
     determinations: list[DeterminationInfo]
@@ -128,19 +120,12 @@ def install_openapi(app: Any, book: Rulebook) -> None:
 
 
 def describe_pathway(book: Rulebook, preset: dict[str, str]) -> PathwayInfo:
-    def question(q: Any) -> QuestionInfo:
-        return QuestionInfo(
-            id=q.id, text=q.text, short=q.short, type=q.type,
-            options=[{"value": o.value, "label": o.label, "hint": o.hint} for o in q.options],
-            help=q.help, why=q.why, indicators=list(q.indicators), section=q.section,
-            none_label=(q.none_label or "None of these") if q.type == "multi_choice" else None,
-            optional=q.optional, after=q.after, source=q.source, asked_when=to_text(q.ask_when),
-        )
+    def question(q: Question) -> QuestionInfo:
+        return QuestionInfo(**question_out(q).model_dump(), asked_when=to_text(q.ask_when))
 
     return PathwayInfo(
         rules_version=book.version,
-        packs=[PackInfoOut(id=p.id, name=p.name, kind=p.kind, version=p.version, last_reviewed=p.last_reviewed,
-                           jurisdiction=p.jurisdiction) for p in book.packs],
+        packs=packs_out(book, dt.date.today()),
         questions=[question(q) for q in book.questions],
         optional_questions=[question(q) for q in book.optional_questions],
         determinations=[DeterminationInfo(id=d.id, label=d.label, type=d.type, values=list(d.values),
@@ -205,4 +190,6 @@ def _json_kind(value: Any) -> str:
 def get_pathway(request: Request) -> PathwayInfo:
     """The questions, determinations and actions of the loaded packs, and their versions."""
     state = request.app.state.pathway
-    return state.description  # type: ignore[no-any-return]
+    # Staleness is judged today, not when the server started.
+    return state.description.model_copy(  # type: ignore[no-any-return]
+        update={"packs": packs_out(state.rulebook, dt.date.today())})

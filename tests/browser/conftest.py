@@ -112,25 +112,26 @@ def serve_htmx(context: BrowserContext, htmx_file: bytes) -> None:
     context.route(HTMX_CDN_URL, fulfil)
 
 
+def open_page(browser: Browser, url: str, htmx_file: bytes | None) -> Iterator[Page]:
+    """A page in a fresh context on ``url``: htmx served from the verified copy, or JavaScript off."""
+    context = browser.new_context(base_url=url, java_script_enabled=htmx_file is not None)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    if htmx_file is not None:
+        serve_htmx(context, htmx_file)
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture
 def js_page(browser: Browser, htmx_file: bytes, live_server: LiveServer) -> Iterator[Page]:
     """A page with JavaScript on and htmx loaded (from the verified local copy of the CDN file)."""
-    context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(ACTION_TIMEOUT_MS)
-    serve_htmx(context, htmx_file)
-    page = context.new_page()
-    yield page
-    context.close()
+    yield from open_page(browser, live_server.url, htmx_file)
 
 
 @pytest.fixture
 def nojs_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     """A page with JavaScript turned off: plain forms, POST then redirect."""
-    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
-    context.set_default_timeout(ACTION_TIMEOUT_MS)
-    page = context.new_page()
-    yield page
-    context.close()
+    yield from open_page(browser, live_server.url, None)
 
 
 @pytest.fixture(params=["nojs", "htmx"])
@@ -160,12 +161,7 @@ def short_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
 @pytest.fixture
 def short_page(browser: Browser, htmx_file: bytes, short_server: LiveServer) -> Iterator[Page]:
     """A page with JavaScript and htmx on the short-lived server."""
-    context = browser.new_context(base_url=short_server.url)
-    context.set_default_timeout(ACTION_TIMEOUT_MS)
-    serve_htmx(context, htmx_file)
-    page = context.new_page()
-    yield page
-    context.close()
+    yield from open_page(browser, short_server.url, htmx_file)
 
 
 def keep_local(context: BrowserContext, exit_url: str) -> None:
