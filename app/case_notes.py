@@ -24,10 +24,14 @@ def contact_line(c: ContactOut) -> str:
     if c.hours:
         parts.append(c.hours)
     text = ", ".join(parts)
-    if c.confirm_locally:
-        text += " (confirm locally)"
-    elif c.stale:
-        text += f" (last verified {c.last_verified}: confirm before use)"
+    if c.notices:
+        text += " (" + "; ".join(n[0].lower() + n[1:] for n in c.notices) + ")"
+    if c.who_can_use:
+        text += f". Who can use it: {c.who_can_use.rstrip('.')}"
+    if c.notes:
+        text += f". {c.notes.rstrip('.')}"
+    if c.provenance:
+        text += f". {c.provenance}"
     return text
 
 

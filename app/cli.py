@@ -13,6 +13,7 @@ from typing import Any
 
 from app.case_notes import outcome_as_text
 from app.config import DEFAULT_RULES
+from app.engine.contact_checks import contact_warnings
 from app.engine.errors import AnswerError, EngineError, PackError
 from app.engine.loader import load_rulebook, rules_dirs
 from app.engine.rulebook import Rulebook
@@ -66,6 +67,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         counts = f"{len(book.questions)} questions, {len(book.determinations)} determinations, " \
                  f"{len(book.actions)} actions"
         print(f"ok: {book.version} ({counts})")
+        for warning in contact_warnings(book):
+            print(f"warning: {warning}")
     return 1 if failed else 0
 
 

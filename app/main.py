@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     app.state.diagram_svg = to_svg(book)
     app.include_router(api.router)
+    app.include_router(api.ended)
     api.install_openapi(app, book)
     app.include_router(pages.router)
     app.include_router(quick_check.router)

@@ -8,7 +8,7 @@ the first (taskset). Besides wrk's throughput and latency, each run reads the se
 time per request from /proc, a figure that noise from other processes disturbs far less.
 Three requests, each at 1, 8, 32 and 64 connections:
 
-- ``assess``: ``POST /api/v1/assess`` with a whole case (Tyrone's answers, seed example 1);
+- ``assess``: ``POST /api/v2/assess`` with a whole case (Tyrone's answers, seed example 1);
 - ``step``: one questionnaire step, ``POST /w/<walk>/q/<qid>`` with the walk's cookie: the token
   is decrypted, the answer checked, the rules run, the token re-encrypted, 303 to the next question;
 - ``outcome``: ``GET /w/<walk>/outcome`` with the cookie of Tyrone's complete walk (the action plan).
@@ -254,7 +254,7 @@ def prepare(port: int) -> list[Probe]:
     body = json.dumps({"answers": answers}).encode()
     referrals = [f'id="referral-{r}"' for r in scenario.expect.referrals]
     return [
-        Probe("assess", "POST", "/api/v1/assess", body, "application/json",
+        Probe("assess", "POST", "/api/v2/assess", body, "application/json",
               expect_text=[f'"id":"{r}"' for r in scenario.expect.referrals]),
         Probe("step", "POST", f"/w/{walk}/q/{qid}", form(qid, answers[qid]), "application/x-www-form-urlencoded",
               step_cookie, 303, step_next),
@@ -370,7 +370,7 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, bool]]:
 
 
 LABELS = {
-    "assess": "POST /api/v1/assess, a whole case (Tyrone) as JSON",
+    "assess": "POST /api/v2/assess, a whole case (Tyrone) as JSON",
     "step": "POST /w/<walk>/q/<qid>, one questionnaire step with the walk cookie (303)",
     "outcome": "GET /w/<walk>/outcome, the action plan of a complete walk",
 }

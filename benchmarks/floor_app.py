@@ -19,7 +19,7 @@ OUTCOME_HTML = "<!doctype html><html lang='en'><title>Your action plan</title><h
 def create_app() -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
-    @app.post("/api/v1/assess")
+    @app.post("/api/v2/assess")
     async def assess() -> Response:
         return Response(ASSESS_JSON, media_type="application/json")
 

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLES = {
-    "assess": "POST /api/v1/assess (whole case)",
+    "assess": "POST /api/v2/assess (whole case)",
     "step": "Questionnaire step (POST, 303)",
     "outcome": "Outcome page (GET)",
 }

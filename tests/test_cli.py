@@ -16,8 +16,8 @@ def test_check_passes_the_shipped_packs(capsys: pytest.CaptureFixture[str]) -> N
     """`pathway check` accepts the national pack alone and with each overlay."""
     assert main(["check", str(RULES)]) == 0
     out = capsys.readouterr().out
-    assert "ok: england-wales 1.0.0 (" in out
-    assert "ok: england-wales 1.0.0 + lewisham 1.0.0" in out
+    assert "ok: england-wales 2.0.0 (" in out
+    assert "ok: england-wales 2.0.0 + lewisham 2.0.0" in out
 
 
 def test_check_reports_a_misspelling_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,7 +61,7 @@ def test_assess_prints_a_plan_for_trainers(capsys: pytest.CaptureFixture[str]) -
     assert "Means: not required (they are a child)" in flat
     act_now = out.index("Act now:")
     assert out.index("Refer to children's social care", act_now) < out.index("Refer to the National Referral")
-    assert "(confirm locally)" in out
+    assert "(undated: confirm locally; not yet checked by your organisation)" in " ".join(out.split())
 
 
 def test_assess_json_matches_the_api_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,6 +1,7 @@
 """The YAML scenarios in pathway_rules/scenarios/: each one is a test, and together they reach
-every action and every determination value of the contract; their README maps every logic
-pitfall of facts §9 to a scenario or to the pack text that carries it."""
+every action, every determination value and every assumption of contract v2; their visible text
+(what training mode shows) is plain; their README maps every logic pitfall of facts §9 to a
+scenario or to the pack text that carries it."""
 
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ from tests.conftest import ROOT, SCENARIOS, TODAY, load_pack
 FILES = scenario_files(SCENARIOS)
 README = SCENARIOS / "README.md"
 
-# Contract v1, "Actions" and "Determinations": the vocabulary every scenario set must reach.
+# Contract v2, "Actions", "Determinations" and the assumptions: the vocabulary every scenario
+# set must reach.
 CONTRACT_ACTIONS = (
     "emergency_999",
     "interpreter",
+    "communication_adjustments",
     "speak_alone",
     "childrens_social_care",
     "victim_care_contract",
@@ -30,6 +33,8 @@ CONTRACT_ACTIONS = (
     "first_responder_contact",
     "adult_safeguarding",
     "child_trafficking_guardian",
+    "child_exploitation_pathway",
+    "domestic_abuse_support",
     "health_referral",
     "local_pathway",
     "police_report",
@@ -46,7 +51,24 @@ CONTRACT_DETERMINATIONS: dict[str, tuple[bool | str | None, ...]] = {
     "first_responder": (True, False),
     "duty_to_notify_applies": (True, False),
     "duty_to_notify_basis": ("statutory", "policy", None),
+    "consent_status": ("given", "declined", "not_asked", "cannot_ask", None),
 }
+CONTRACT_ASSUMPTIONS = (
+    "age_presumed_child",
+    "slavery_possible_without_movement",
+    "organisation_preset",
+    "consent_not_free",
+    "capacity_unsure",
+    "type_not_known",
+    "danger_tonight_check",
+    "nothing_confirmed",
+)
+
+# What training mode shows (the name, narrative, reporter and each answer's reason) must never
+# cite the facts sheet or its sources, name the seed, or show a raw id.
+NOT_VISIBLE = re.compile(
+    r"facts §|seed (example|section)|\[[SC]\d+\]|\b[a-z0-9]+(?:_[a-z0-9]+)+\b", re.IGNORECASE
+)
 
 # Facts §9, logic pitfalls: a phrase each row of the README's table must contain.
 PITFALLS = {
@@ -103,7 +125,9 @@ def test_scenarios_exist() -> None:
 
 def test_every_action_and_determination_value_is_reached() -> None:
     actions = set(CONTRACT_ACTIONS) | {a.id for a in book("lewisham").actions}
+    assumptions = set(CONTRACT_ASSUMPTIONS) | {a.id for a in book("lewisham").assumptions}
     reached_actions: set[str] = set()
+    reached_assumptions: set[str] = set()
     reached_values: dict[str, set[bool | str | None]] = {d: set() for d in CONTRACT_DETERMINATIONS}
     for path in FILES:
         try:
@@ -113,10 +137,12 @@ def test_every_action_and_determination_value_is_reached() -> None:
         if outcome is None or not outcome.complete:
             continue
         reached_actions.update(r.id for r in outcome.referrals)
+        reached_assumptions.update(outcome.assumption_ids)
         dets = outcome.determinations.model_dump()
         for det in CONTRACT_DETERMINATIONS:
             reached_values[det].add(dets.get(det))
     missing = [f"action {a}" for a in sorted(actions - reached_actions)]
+    missing += [f"assumption {a}" for a in sorted(assumptions - reached_assumptions)]
     missing += [
         f"determination {det} = {'null' if value is None else value!r}"
         for det, values in CONTRACT_DETERMINATIONS.items()
@@ -125,6 +151,21 @@ def test_every_action_and_determination_value_is_reached() -> None:
     ]
     if missing:
         pytest.fail("reached by no scenario:\n" + "\n".join(f"  - {m}" for m in missing), pytrace=False)
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_visible_text_is_plain(path: Path) -> None:
+    """Training mode shows these words to users: no facts-sheet citations, seed labels or raw ids."""
+    try:
+        scenario = load_scenario(path)
+    except ScenarioError:
+        return  # reported by test_scenario
+    texts = {"name": scenario.name, "narrative": scenario.narrative or "", "reported_by": scenario.reported_by or ""}
+    texts |= {f"answers.{qid}.reason": given.reason or "" for qid, given in scenario.answers.items()}
+    problems = [f"{where}: {match.group(0)!r}" for where, text in texts.items()
+                for match in NOT_VISIBLE.finditer(text)]
+    if problems:
+        pytest.fail(f"{_where(path)}:\n" + "\n".join(f"  - {p}" for p in problems), pytrace=False)
 
 
 def _pitfall_rows() -> dict[int, list[str]]:

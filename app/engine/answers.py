@@ -45,6 +45,12 @@ def validate_answers(book: Rulebook, answers: Mapping[str, Any]) -> dict[str, Va
                 twice = next(v for v in value if value.count(v) > 1)
                 problems.append(AnswerProblem(qid, f"'{qid}' lists '{twice}' more than once", twice, allowed))
                 continue
+            alone = [o.value for o in question.options if o.exclusive and o.value in value]
+            if alone and len(value) > 1:
+                problems.append(AnswerProblem(
+                    qid, f"'{qid}' cannot combine '{alone[0]}' with another option: choose '{alone[0]}' on its "
+                    f"own, or the options that apply; allowed options: {', '.join(allowed)}", value, allowed))
+                continue
             clean[qid] = frozenset(value)
         else:
             if isinstance(value, list):

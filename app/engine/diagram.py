@@ -174,7 +174,7 @@ def to_svg(book: Rulebook, *, link_prefix: str = "#node-") -> str:
         limit = COLUMN_W[kind] // 7
         label = n.label if len(n.label) <= limit else n.label[: limit - 1] + "…"
         out.append(
-            f'<a href="{link_prefix}{escape(n.id)}"><title>{escape(n.label)}. {escape(n.detail)} '
+            f'<a href="{link_prefix}{escape(n.id)}"><title>{escape(n.label)}. '
             f"Source: {escape(n.source)}</title>"
             f'<rect x="{x}" y="{y}" width="{w}" height="{BOX}" rx="{8 if kind == "determination" else 2}" '
             f'fill="{FILL[kind]}" stroke="#0b0c0c"/>'

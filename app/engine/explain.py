@@ -11,8 +11,9 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .conditions import SKIPPED, TRUE, Condition, Logic
+from .conditions import SKIPPED, TRUE, Condition, Logic, to_text
 from .outcome import (
+    ActionWordingOut,
     AnsweredOut,
     ContactOut,
     ElementValue,
@@ -24,8 +25,9 @@ from .outcome import (
     ReferralOut,
     ServiceOut,
     StatementOut,
+    WordingVariantOut,
 )
-from .rulebook import Action, Contact, Element, Question, Rulebook, Service
+from .rulebook import Action, Contact, Element, Question, Rulebook, Service, Wording
 
 if TYPE_CHECKING:
     from .walk import Evaluation
@@ -41,6 +43,13 @@ ELEMENT_WORDS: dict[str | None, str] = {
 }
 ANSWER_TO_ELEMENT: dict[str, ElementValue] = {"yes": "met", "no": "not_met", "unsure": "unknown"}
 NO_LOCAL_SERVICE = "No local service recorded"
+
+
+def in_sentence(label: str) -> str:
+    """A label inside a sentence: its first letter lower-cased, unless it starts an acronym (NHS, GLAA)."""
+    if len(label) > 1 and label[0].isupper() and not label[1].isupper():
+        return label[0].lower() + label[1:]
+    return label
 
 
 def months_later(day: dt.date, months: int) -> dt.date:
@@ -59,6 +68,55 @@ def is_stale(day: dt.date | None, today: dt.date) -> bool:
     return day is not None and today > months_later(day, 12)
 
 
+def date_words(iso: str | None) -> str:
+    """A date as precise as it was given: '22 August 2024', 'April 2026', '2020'."""
+    if not iso:
+        return "undated"
+    parts = [int(p) for p in iso.split("-")]
+    if len(parts) == 1:
+        return str(parts[0])
+    if len(parts) == 2:
+        return f"{dt.date(parts[0], parts[1], 1):%B %Y}"
+    return f"{dt.date(*parts):%d %B %Y}"
+
+
+CONFIRM_LOCALLY = "Confirm locally"
+UNDATED = "Undated: confirm locally"
+NOT_YET_CHECKED = "Not yet checked by your organisation"
+
+
+def contact_out(c: Contact, today: dt.date) -> ContactOut:
+    """A contact with what the user is told about it (contract v2). 999, 112 and 101 are constants and
+    carry no check state. Anything a primary source does not confirm, or that is undated, says 'confirm
+    locally'; anything no one has checked says so; staleness runs from the check, else the source's date."""
+    undated = not c.constant and c.dated_on is None
+    confirm_locally = not c.constant and (not c.confirmed or undated)
+    not_yet_checked = not c.constant and c.checked_on is None
+    stale = not c.constant and is_stale(c.dated_on, today)
+    notices: list[str] = []
+    provenance = None
+    if not c.constant:
+        if confirm_locally:
+            notices.append(UNDATED if undated else CONFIRM_LOCALLY)
+        if not_yet_checked:
+            notices.append(NOT_YET_CHECKED)
+        if stale and c.checked_on:
+            notices.append(f"Checked {c.checked_on:%d %B %Y}, over 12 months ago: confirm before use")
+        elif stale:
+            notices.append(f"Source dated {date_words(c.source_date)}, over 12 months ago: confirm before use")
+        dated = f", {date_words(c.source_date)}" if c.source_date else " (undated)"
+        provenance = f"Source: {c.source}{dated}."
+        if c.checked_on:
+            provenance += f" Checked on {c.checked_on:%d %B %Y} by {c.checked_by}."
+    return ContactOut(
+        id=c.id, name=c.name, phone=c.phone, textphone=c.textphone, email=c.email, url=c.url, hours=c.hours,
+        who_can_use=c.who_can_use, notes=c.notes, slot=c.slot, confirmed=c.confirmed, constant=c.constant,
+        source=c.source, source_date=c.source_date, checked_on=c.checked_on, checked_by=c.checked_by,
+        confirm_locally=confirm_locally, not_yet_checked=not_yet_checked, undated=undated, stale=stale,
+        notices=notices, provenance=provenance, pack=c.pack,
+    )
+
+
 def question_out(q: Question) -> QuestionOut:
     """A question as the API and the questionnaire show it."""
     return QuestionOut(
@@ -67,6 +125,16 @@ def question_out(q: Question) -> QuestionOut:
         help=q.help, why=q.why, indicators=list(q.indicators), section=q.section,
         none_label=(q.none_label or "None of these") if q.type == "multi_choice" else None,
         optional=q.optional, after=q.after, source=q.source,
+    )
+
+
+def action_wording_out(action: Action) -> ActionWordingOut:
+    """How an action is worded, for the API: its defaults and each variant with its condition as text."""
+    default = action.wording(None)
+    return ActionWordingOut(
+        title=default.title, short_title=default.short_title, summary=default.summary, who_acts=default.who_acts,
+        variants=[WordingVariantOut(when=to_text(v.when), title=v.title, short_title=v.short_title,
+                                    summary=v.summary, who_acts=v.who_acts) for v in action.variants],
     )
 
 
@@ -123,6 +191,18 @@ class Explainer:
         return AnsweredOut(id=q.id, short=q.short, text=q.text, answer=answer, label=q.answer_label(value),
                            section=q.section, optional=q.optional, preset=preset)
 
+    def wording(self, action: Action) -> Wording:
+        """The action's words for this user: the first variant whose 'when' holds supplies its fields, the
+        defaults the rest. A variant that may still hold (its facts not yet answered) keeps the defaults
+        until it is known, so a later variant is never shown to a user an earlier one is meant for."""
+        for variant in action.variants:
+            bits = variant.when.bits(self.ev)
+            if bits == TRUE:
+                return action.wording(variant)
+            if bits & TRUE:
+                break
+        return action.wording(None)
+
     def reasons(self, action: Action) -> list[str]:
         return [self.render(r.text) for r in action.reasons if self.holds(r.when)]
 
@@ -133,11 +213,7 @@ class Explainer:
         return found
 
     def _contact(self, c: Contact) -> ContactOut:
-        return ContactOut(
-            id=c.id, name=c.name, phone=c.phone, textphone=c.textphone, email=c.email, url=c.url, hours=c.hours,
-            notes=c.notes, verified=c.verified, confirm_locally=not c.verified, last_verified=c.last_verified,
-            stale=is_stale(c.last_verified, self.today), source=c.source, pack=c.pack,
-        )
+        return contact_out(c, self.today)
 
     def service(self, s: Service | None) -> ServiceOut:
         if s is None or s.none_recorded:
@@ -164,13 +240,13 @@ class Explainer:
             if bits == TRUE:
                 return "unknown", self.render(because.because)
         (value,) = values
-        return ANSWER_TO_ELEMENT[value], f"you said {self.describe(el.question).lower()}"
+        return ANSWER_TO_ELEMENT[value], f"you said {in_sentence(self.describe(el.question))}"
 
     def assumptions(self, preset_used: Iterable[tuple[Question, Any]]) -> list[tuple[str, str]]:
         """(id, text) of each assumption applied."""
         applied = [(a.id, self.render(a.text)) for a in self.book.assumptions if self.holds(a.when)]
         for q, value in preset_used:
-            applied.append((f"preset_{q.id}",
+            applied.append((f"{q.id}_preset",
                             f"{q.short} was taken from this deployment's setting: {q.answer_label(value)}."))
         return applied
 
@@ -222,7 +298,7 @@ class Explainer:
             value = self.ev.single(fact_id)
             if value is None:
                 return f"{q.short}: not answered yet."
-            return f"{q.short}: you said {q.answer_label(value).lower()}."
+            return f"{q.short}: you said {in_sentence(q.answer_label(value))}."
         return f"{fact.label}: {self.describe(fact_id)}."
 
     def statements(self) -> list[StatementOut]:
@@ -255,10 +331,12 @@ class Explainer:
         contacts = [c for r in referrals for c in r.contacts]
         contacts += [n.service.contact for n in (*needs.immediate, *needs.longer_term) if n.service.contact]
         for c in contacts:
-            if c.stale and c.id not in seen and c.last_verified:
+            if c.stale and c.id not in seen:
                 seen.add(c.id)
-                texts.append(f"The contact details for {c.name} were last verified on {c.last_verified:%d %B %Y}, "
-                             "more than 12 months ago: confirm them before you use them.")
+                when = (f"were last checked on {c.checked_on:%d %B %Y}" if c.checked_on else
+                        f"come from a source dated {date_words(c.source_date)}")
+                texts.append(f"The contact details for {c.name} {when}, more than 12 months ago: confirm them "
+                             "before you use them.")
         return texts
 
     def packs(self) -> list[PackOut]:

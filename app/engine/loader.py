@@ -6,6 +6,7 @@ Every problem found is collected and reported at once, compiler style, as
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import types
 import typing
@@ -26,6 +27,7 @@ from .rulebook import (
     Because,
     Case,
     Contact,
+    ContactSlot,
     Determination,
     Element,
     Flag,
@@ -43,6 +45,7 @@ from .rulebook import (
     Statement,
     StatementCase,
     UrgencyRule,
+    Variant,
 )
 from .yaml_source import MAX_FILE_BYTES, PackProblemError, YList, YMap, line_of, parse_yaml
 
@@ -329,7 +332,7 @@ class _Builder:
         for q in questions_doc:
             if q.optional:
                 continue
-            opts = TRI_OPTIONS if q.type == "tri_state" else tuple(Option(o.value, o.label, o.hint)
+            opts = TRI_OPTIONS if q.type == "tri_state" else tuple(Option(o.value, o.label, o.hint, o.exclusive)
                                                                    for o in q.options or [])
             self._add_fact(seen, nat, "questions", q.id, Fact(q.id, "question", q.type,
                                                               tuple(o.value for o in opts), q.short))
@@ -349,10 +352,19 @@ class _Builder:
             flag_values[f.id] = (f.default, info.id if info else "national")
         self.action_ids = [a.id for a in actions_doc]
 
-        # contacts ---------------------------------------------------------------
+        # contacts, and the local contact slots they fill -------------------------------
         contacts: dict[str, Contact] = {}
-        for contact_doc in contacts_doc:
-            contacts[contact_doc.id] = self._contact(contact_doc, info.id if info else "national")
+        for i, contact_doc in enumerate(contacts_doc):
+            contacts[contact_doc.id] = self._contact(nat, i, contact_doc, info.id if info else "national", None)
+        slots_doc: list[schema.ContactSlotDoc] = nat.sections.get("contact_slots") or []
+        self._unique(nat, "contact_slots", [s.id for s in slots_doc])
+        slot_ids = [s.id for s in slots_doc]
+        for i, slot_doc in enumerate(slots_doc):
+            if slot_doc.id in contacts:
+                file, line = nat.line("contact_slots", i, "id")
+                self.problems.add(file, line, f"contact slot '{slot_doc.id}' has the id of a contact; actions name "
+                                  "both, so give the slot an id of its own")
+        fillers: dict[str, Contact] = {}
         if loc is not None:
             for i, local_contact in enumerate(loc.sections.get("contacts") or []):
                 if local_contact.id in contacts:
@@ -360,7 +372,17 @@ class _Builder:
                     self.problems.add(file, line, f"contact '{local_contact.id}' is already defined by the national "
                                       "pack; a local pack may only add contacts, under new ids")
                     continue
-                contacts[local_contact.id] = self._contact(local_contact, local_info.id if local_info else "local")
+                contact = self._contact(loc, i, local_contact, local_info.id if local_info else "local", slot_ids)
+                contacts[local_contact.id] = contact
+                if contact.slot in slot_ids:
+                    if contact.slot in fillers:
+                        file, line = loc.line("contacts", i, "slot")
+                        self.problems.add(file, line, f"contact slot '{contact.slot}' is already filled by "
+                                          f"'{fillers[contact.slot].id}'; a slot takes one contact: add others to "
+                                          "the action through action_contacts")
+                    else:
+                        fillers[contact.slot] = contact
+        slots = {s.id: ContactSlot(s.id, s.label, s.area, s.out_of_hours, fillers.get(s.id)) for s in slots_doc}
 
         # flags set locally -------------------------------------------------------
         if loc is not None:
@@ -459,17 +481,20 @@ class _Builder:
                 reasons.append(Reason(self.cond(nat, "actions", (i, "reasons", j, "when"), r.when), r.text))
             linked: list[Contact] = []
             for cid in [*a.contacts, *action_contacts.get(a.id, [])]:
-                if cid in contacts:
-                    linked.append(contacts[cid])
-                else:
+                # a slot gives the local contact that fills it, if any; each contact is listed once
+                found = slots[cid].contact if cid in slots else contacts.get(cid)
+                if cid not in slots and found is None:
                     file, line = nat.line("actions", i, "contacts")
                     self.problems.add(file, line, f"action '{a.id}' names contact '{cid}', which is not defined",
-                                      did_you_mean(cid, contacts))
+                                      did_you_mean(cid, [*contacts, *slots]))
+                elif found is not None and found.id not in {c.id for c in linked}:
+                    linked.append(found)
             words = wording.actions.get(a.id, schema.ActionWording())
+            variants = self._variants(i, a)
             if due is not None:
                 actions.append(Action(a.id, words.title or a.title, words.summary or a.summary,
                                       words.who_acts or a.who_acts, due, urgency, tuple(reasons), tuple(linked),
-                                      a.source, i))
+                                      a.source, i, words.short_title or a.short_title, variants))
         self._action_cycles(actions)
 
         # elements, assumptions ------------------------------------------------------------
@@ -532,7 +557,8 @@ class _Builder:
                  for f in flags_doc}
         return Rulebook(tuple(packs), tuple(questions), tuple(optional), tuple(determinations), tuple(elements),
                         tuple(assumptions), tuple(actions), needs, child_route, contacts, flags, invariants,
-                        tuple(guidance), dict(self.facts), tuple(statements))
+                        tuple(guidance), dict(self.facts), tuple(statements),
+                        contact_slots=tuple(slots.values()))
 
     # pieces ---------------------------------------------------------------------------
 
@@ -553,19 +579,55 @@ class _Builder:
         seen[ident] = section
         self.facts[ident] = fact
 
-    def _contact(self, c: schema.ContactDoc, pack: str) -> Contact:
-        return Contact(c.id, c.name, c.phone, c.textphone, c.email, c.url, c.hours, c.notes, c.verified,
-                       c.last_verified, c.source, pack)
+    def _contact(self, source: _Source, i: int, c: schema.ContactDoc, pack: str,
+                 slot_ids: list[str] | None) -> Contact:
+        """A contact, after the v2 rules on slots, constants and who checked it (``slot_ids`` is None for
+        the national pack, whose contacts fill no slot)."""
+
+        def problem(key: str, message: str, suggestion: str | None = None) -> None:
+            file, line = source.line("contacts", i, key)
+            self.problems.add(file, line, f"contacts[{c.id}]: {message}", suggestion)
+
+        if c.slot is not None:
+            if slot_ids is None:
+                problem("slot", "only a local pack's contact fills a contact slot; a national action names the "
+                        "slot itself")
+            elif c.slot not in slot_ids:
+                problem("slot", f"'{c.slot}' is not a contact slot of the national pack; slots: "
+                        f"{', '.join(slot_ids) or 'none'}", did_you_mean(c.slot, slot_ids))
+        if c.constant:
+            if c.phone not in schema.CONSTANT_NUMBERS:
+                problem("constant", f"only {', '.join(schema.CONSTANT_NUMBERS[:-1])} and "
+                        f"{schema.CONSTANT_NUMBERS[-1]} are constant; "
+                        f"'{c.phone}' is checked like any other number")
+            for key in ("checked_on", "checked_by"):
+                if getattr(c, key) is not None:
+                    problem(key, f"a constant number ({c.phone}) is never shown as checked: remove '{key}'")
+        elif c.checked_by is not None and c.checked_on is None:
+            problem("checked_by", "'checked_by' needs 'checked_on': the day they rang the number or loaded the page")
+        elif c.checked_on is not None and c.checked_by is None:
+            problem("checked_on", "'checked_on' needs 'checked_by': the role (not the name) of who checked it")
+        today = dt.date.today()
+        if c.checked_on is not None and c.checked_on > today:
+            problem("checked_on", f"'checked_on' is {c.checked_on}, after today: record the day it was checked")
+        contact = Contact(id=c.id, name=c.name, phone=c.phone, textphone=c.textphone, email=c.email, url=c.url,
+                          hours=c.hours, notes=c.notes, confirmed=c.confirmed, source=c.source,
+                          source_date=c.source_date, checked_on=c.checked_on, checked_by=c.checked_by, pack=pack,
+                          who_can_use=c.who_can_use, constant=c.constant, slot=c.slot)
+        if contact.source_day is not None and contact.source_day > today:
+            problem("source_date", f"'source_date' is {c.source_date}, after today: give the source's own date")
+        return contact
 
     def _question(self, source: _Source, section: str, i: int, q: schema.QuestionDoc,
                   wording: schema.Wording) -> Question:
         words = wording.questions.get(q.id, schema.QuestionWording())
         if q.type == "tri_state":
-            opts = tuple(Option(o.value, words.option_labels.get(o.value, o.label), o.hint)
+            opts = tuple(Option(o.value, words.option_labels.get(o.value, o.label), o.hint, o.exclusive)
                          for o in (q.options or [])) or tuple(
                 Option(o.value, words.option_labels.get(o.value, o.label)) for o in TRI_OPTIONS)
         else:
-            opts = tuple(Option(o.value, words.option_labels.get(o.value, o.label), o.hint) for o in q.options or [])
+            opts = tuple(Option(o.value, words.option_labels.get(o.value, o.label), o.hint, o.exclusive)
+                         for o in q.options or [])
         ask: Condition | None = None
         if q.ask_when != "always":
             ask = self.cond(source, section, (i, "ask_when"), q.ask_when, allow_listed=False)
@@ -573,7 +635,7 @@ class _Builder:
         return Question(q.id, q.section, words.text or q.text, words.short or q.short, q.type, opts,
                         words.help if words.help is not None else q.help, words.why or q.why,
                         tuple(words.indicators if words.indicators is not None else q.indicators), ask, q.optional,
-                        q.after, q.none_label, q.source, pending, pending_or_skipped)
+                        q.after, q.none_label, q.source, pending, pending_or_skipped, q.record, q.quick_check)
 
     def _where_optional(self, qid: str, key: str) -> tuple[str, int | None]:
         for source, section in ((self.nat, "questions"), (self.loc, "optional_questions")):
@@ -665,6 +727,16 @@ class _Builder:
                 file, line = self.loc.line("wording", "actions", aid)
                 self.problems.add(file, line, f"wording for '{aid}', which is not an action", did_you_mean(aid, aids))
 
+    def _variants(self, i: int, a: schema.ActionDoc) -> tuple[Variant, ...]:
+        """An action's wording variants, each 'when' parsed like a reason's (an overlay's wording never
+        reaches them: it replaces only the defaults)."""
+        variants = []
+        for j, v in enumerate(a.variants):
+            when = self.cond(self.nat, "actions", (i, "variants", j, "when"), v.when)
+            if when is not None:
+                variants.append(Variant(when, v.title, v.short_title, v.summary, v.who_acts))
+        return tuple(variants)
+
     def _action_cycles(self, actions: list[Action]) -> None:
         graph: dict[str, set[str]] = {}
         ref_lines: dict[tuple[str, str], int | None] = {}  # (action, listed action) -> line of 'listed'
@@ -741,6 +813,7 @@ class _Builder:
         if doc is None:
             return Invariants((), (), (), ())
         aids = list(self.action_ids)  # every action defined, even one whose condition has a problem
+        asm_ids = [a.id for a in self.nat.sections.get("assumptions") or []]
 
         def check_actions(path: tuple[str | int, ...], ids: Iterable[str]) -> None:
             for ident in ids:
@@ -749,9 +822,20 @@ class _Builder:
                     self.problems.add(file, line, f"invariant names action '{ident}', which does not exist",
                                       did_you_mean(ident, aids))
 
+        def check_items(path: tuple[str | int, ...], ids: list[str], kind: str, known: list[str]) -> None:
+            """Each id names a known action or assumption, once; reported at the item's own line."""
+            for j, ident in enumerate(ids):
+                file, line = self.nat.line("invariants", *path, j)
+                if ident not in known:
+                    self.problems.add(file, line, f"invariant names {kind} '{ident}', which does not exist",
+                                      did_you_mean(ident, known))
+                elif ident in ids[:j]:
+                    self.problems.add(file, line, f"invariant names {kind} '{ident}' twice")
+
         never = []
         for i, rule in enumerate(doc.never):
             check_actions(("never", i, "actions"), rule.actions)
+            check_items(("never", i, "assumptions"), rule.assumptions, "assumption", asm_ids)
             for qid in rule.questions:
                 if qid not in question_ids:
                     file, line = self.nat.line("invariants", "never", i, "questions")
@@ -759,13 +843,15 @@ class _Builder:
                                       did_you_mean(qid, question_ids))
             c = self.cond(self.nat, "invariants", ("never", i, "when"), rule.when, allow_listed=False)
             if c is not None:
-                never.append(NeverRule(rule.id, rule.text, tuple(rule.actions), tuple(rule.questions), c))
+                never.append(NeverRule(rule.id, rule.text, tuple(rule.actions), tuple(rule.questions), c,
+                                       tuple(rule.assumptions)))
         always = []
         for i, arule in enumerate(doc.always):
             check_actions(("always", i, "actions"), arule.actions)
+            check_items(("always", i, "any_of"), arule.any_of, "action", aids)
             c = self.cond(self.nat, "invariants", ("always", i, "when"), arule.when, allow_listed=False)
             if c is not None:
-                always.append(AlwaysRule(arule.id, arule.text, tuple(arule.actions), c))
+                always.append(AlwaysRule(arule.id, arule.text, tuple(arule.actions), c, tuple(arule.any_of)))
         ordering = []
         for i, orule in enumerate(doc.ordering):
             check_actions(("ordering", i), [x for x in (orule.first, orule.before, *orule.after) if x])

@@ -45,18 +45,39 @@ class ContactOut(Model):
     email: str | None = None
     url: str | None = None
     hours: str | None = None
+    who_can_use: str | None = None
     notes: str | None = None
-    verified: bool
-    confirm_locally: bool = Field(description="True when the contact is not verified: confirm it locally.")
-    last_verified: dt.date | None = None
-    stale: bool = Field(False, description="True when last verified more than 12 months ago.")
-    source: str | None = None
+    slot: str | None = Field(
+        None, description="The local contact slot this contact fills, e.g. childrens_out_of_hours.")
+    confirmed: bool = Field(description="True only when a primary source confirms these details.")
+    constant: bool = Field(False, description="999, 112 and 101: policy constants, shown with no check state.")
+    source: str = Field(description="The organisation, law or guidance the details come from.")
+    source_date: str | None = Field(
+        None, description="The source's date, as precise as the source gives it (YYYY-MM-DD, YYYY-MM or YYYY); "
+        "null when the source is undated.")
+    checked_on: dt.date | None = Field(
+        None, description="The day a person rang the number or loaded the page and recorded it; null if no one has.")
+    checked_by: str | None = Field(None, description="The role (not the name) of who checked it; null if no one has.")
+    confirm_locally: bool = Field(
+        description="True when no primary source confirms it or it is undated: confirm it locally. Never for "
+        "constants.")
+    not_yet_checked: bool = Field(
+        description="True when no one at your organisation has recorded checking it. Never for constants.")
+    undated: bool = Field(description="True when it has neither a check date nor a source date. Never for constants.")
+    stale: bool = Field(
+        False, description="True when it was checked, or else its source is dated, more than 12 months ago.")
+    notices: list[str] = Field(
+        [], description="What the user is told about these details, in the words shown: 'Confirm locally', "
+        "'Not yet checked by your organisation', ...")
+    provenance: str | None = Field(
+        None, description="Where the details come from and who checked them, in words; null for constants.")
     pack: str
 
 
 class ReferralOut(Model):
     id: str
-    title: str
+    title: str = Field(description="The title in the words chosen for this user (see the action's variants).")
+    short_title: str = Field(description="The few words of an urgent banner, chosen as the title is.")
     summary: str
     urgency: int = Field(ge=1, le=4)
     urgency_label: str
@@ -68,6 +89,25 @@ class ReferralOut(Model):
     contact: ContactOut | None
     contacts: list[ContactOut]
     source: str
+
+
+class WordingVariantOut(Model):
+    when: str = Field(description="The users this wording is for, as text: for example 'organisation is police'.")
+    title: str | None = None
+    short_title: str | None = None
+    summary: str | None = None
+    who_acts: str | None = None
+
+
+class ActionWordingOut(Model):
+    """How an action is worded: the defaults (after any local overlay) and, in order, the variants
+    for particular users. The first variant whose condition holds supplies the fields it gives."""
+
+    title: str
+    short_title: str = Field(description="The few words of an urgent banner (the title when none is given).")
+    summary: str
+    who_acts: str
+    variants: list[WordingVariantOut] = []
 
 
 class ServiceOut(Model):
@@ -140,6 +180,7 @@ class Determinations(Model):
     first_responder: bool | None = None
     duty_to_notify_applies: bool | None = None
     duty_to_notify_basis: Literal["statutory", "policy"] | None = None
+    consent_status: Literal["given", "declined", "not_asked", "cannot_ask"] | None = None
 
     model_config = ConfigDict(extra="allow")
 
@@ -151,7 +192,8 @@ class Elements(Model):
 
 
 class Outcome(Model):
-    """The response of ``POST /api/v1/assess``."""
+    """The walk's outcome. ``POST /api/v2/assess`` answers with it plus ``contract_version``, each
+    assumption given as ``{"id", "text"}`` (app/web/api.py's AssessResponse)."""
 
     complete: bool
     next_question: QuestionOut | None

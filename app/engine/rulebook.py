@@ -16,6 +16,7 @@ class Option:
     value: str
     label: str
     hint: str | None = None
+    exclusive: bool = False
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Question:
     source: str
     pending: frozenset[Any] = field(default=frozenset())
     pending_or_skipped: frozenset[Any] = field(default=frozenset())
+    record: bool = False  # asked for the record, whatever the answer changes
+    quick_check: bool = False
 
     @cached_property
     def values(self) -> tuple[str, ...]:
@@ -126,6 +129,9 @@ class Reason:
 
 @dataclass(frozen=True)
 class Contact:
+    """A contact route (contract v2): whether a primary source confirms it, that source and its date,
+    and whether a person at the deploying organisation has checked it."""
+
     id: str
     name: str
     phone: str | None
@@ -134,10 +140,62 @@ class Contact:
     url: str | None
     hours: str | None
     notes: str | None
-    verified: bool
-    last_verified: dt.date | None
-    source: str | None
+    confirmed: bool
+    source: str
+    source_date: str | None  # ISO 8601 at the source's own precision: 2024-08-22, 2026-04 or 2020
+    checked_on: dt.date | None
+    checked_by: str | None  # a role, not a name
     pack: str
+    who_can_use: str | None = None
+    constant: bool = False  # 999, 112, 101: shown with no check state
+    slot: str | None = None  # the national contact slot this local contact fills
+
+    @property
+    def source_day(self) -> dt.date | None:
+        """The first day the source's date can mean (2026-04 is 1 April 2026): staleness runs from it."""
+        if self.source_date is None:
+            return None
+        parts = [int(p) for p in self.source_date.split("-")]
+        return dt.date(parts[0], *[*parts[1:], 1, 1][:2])
+
+    @property
+    def dated_on(self) -> dt.date | None:
+        """The day staleness runs from: when it was checked, else its source's date; None when undated."""
+        return self.checked_on or self.source_day
+
+
+@dataclass(frozen=True)
+class ContactSlot:
+    """A local route the national actions name (children's services out of hours, say), filled by
+    at most one local contact."""
+
+    id: str
+    label: str
+    area: str
+    out_of_hours: bool
+    contact: Contact | None
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Wording for some users (the police, an organisation that is not a first responder): the
+    first variant of an action whose ``when`` holds supplies the fields it gives (None: the default)."""
+
+    when: Condition
+    title: str | None = None
+    short_title: str | None = None
+    summary: str | None = None
+    who_acts: str | None = None
+
+
+@dataclass(frozen=True)
+class Wording:
+    """The words an action is shown with to one user."""
+
+    title: str
+    short_title: str
+    summary: str
+    who_acts: str
 
 
 @dataclass(frozen=True)
@@ -152,6 +210,22 @@ class Action:
     contacts: tuple[Contact, ...]
     source: str
     index: int
+    short_title: str | None = None  # the few words of an urgent banner (None: the title)
+    variants: tuple[Variant, ...] = ()
+
+    def wording(self, variant: Variant | None) -> Wording:
+        """The action's words with ``variant`` (the one chosen for this user, or None) laid over the defaults.
+
+        A variant that gives a title of its own but no short_title is shortened to its own title, never to
+        the default's short_title: that was written for the default title (and other users)."""
+        own_title = variant.title if variant else None
+        title = own_title or self.title
+        return Wording(
+            title=title,
+            short_title=(variant.short_title if variant else None) or own_title or self.short_title or title,
+            summary=(variant.summary if variant else None) or self.summary,
+            who_acts=(variant.who_acts if variant else None) or self.who_acts,
+        )
 
 
 @dataclass(frozen=True)
@@ -202,14 +276,16 @@ class NeverRule:
     actions: tuple[str, ...]
     questions: tuple[str, ...]
     when: Condition
+    assumptions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class AlwaysRule:
     id: str
     text: str
-    actions: tuple[str, ...]
+    actions: tuple[str, ...]  # every one of these is listed
     when: Condition
+    any_of: tuple[str, ...] = ()  # at least one of these is listed
 
 
 @dataclass(frozen=True)
@@ -266,6 +342,7 @@ class Rulebook:
     guidance: tuple[Guidance, ...]
     facts: Mapping[str, Fact]
     statements: tuple[Statement, ...] = ()
+    contact_slots: tuple[ContactSlot, ...] = ()
 
     @property
     def version(self) -> str:

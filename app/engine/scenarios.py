@@ -32,6 +32,7 @@ class Expectations(BaseModel):
     elements: dict[str, str] = {}
     referrals: list[str] = Field([], description="Actions that must be listed.")
     not_referrals: list[str] = Field([], description="Actions that must not be listed.")
+    any_referrals: list[str] = Field([], description="Actions at least one of which must be listed.")
     urgency: dict[str, int] = {}
     order: list[str] = Field([], description="Actions that must appear in this relative order.")
     asked: list[str] = []
@@ -39,6 +40,7 @@ class Expectations(BaseModel):
     ignored_answers: list[str] | None = None
     needs: list[str] | None = None
     assumptions: list[str] = Field([], description="Assumption ids that must apply.")
+    not_assumptions: list[str] = Field([], description="Assumption ids that must not apply.")
 
 
 class Scenario(BaseModel):
@@ -137,14 +139,15 @@ def unknown_ids(book: Rulebook, scenario: Scenario) -> list[str]:
     questions = {q.id for q in (*book.questions, *book.optional_questions)}
     dets = {d.id for d in book.determinations}
     elements = {e.id for e in book.elements}
-    assumptions = {a.id for a in book.assumptions} | {f"preset_{q}" for q in questions}
+    assumptions = {a.id for a in book.assumptions} | {f"{q}_preset" for q in questions}
     named = [
-        *(("action", a, actions) for a in [*exp.referrals, *exp.not_referrals, *exp.urgency, *exp.order]),
+        *(("action", a, actions) for a in [*exp.referrals, *exp.not_referrals, *exp.any_referrals, *exp.urgency,
+                                           *exp.order]),
         *(("question", q, questions) for q in [*exp.asked, *exp.not_asked, *(exp.ignored_answers or []),
                                                *scenario.answers]),
         *(("determination", d, dets) for d in exp.determinations),
         *(("element", e, elements) for e in exp.elements),
-        *(("assumption", a, assumptions) for a in exp.assumptions),
+        *(("assumption", a, assumptions) for a in [*exp.assumptions, *exp.not_assumptions]),
         *(("need", n, set(book.needs)) for n in exp.needs or []),
     ]
     return [f"the scenario names {kind} {ident!r}, which the rules do not have" for kind, ident, known in named
@@ -175,6 +178,12 @@ def check(scenario: Scenario, outcome: Outcome, asked: list[str]) -> list[str]:
     for aid in exp.not_referrals:
         if aid in listed:
             failures.append(f"referral {aid!r} is listed but must not be")
+    if exp.any_referrals and not set(exp.any_referrals) & set(listed):
+        failures.append(f"expected one of the referrals {', '.join(map(repr, exp.any_referrals))}, none listed "
+                        f"(listed: {', '.join(listed) or 'none'})")
+    for aid in exp.not_assumptions:
+        if aid in outcome.assumption_ids:
+            failures.append(f"assumption {aid!r} applies but must not")
     for aid, level in exp.urgency.items():
         if aid not in urgencies:
             failures.append(f"urgency of {aid!r}: expected {level}, but it is not listed")

@@ -7,6 +7,7 @@ Conditions and logic are kept as raw YAML here (``Any``) and parsed by
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -44,6 +45,7 @@ class OptionDoc(Strict):
     value: Id = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
     hint: str | None = None
+    exclusive: bool = False  # a multi-choice option that cannot be combined with another
 
 
 class QuestionDoc(Strict):
@@ -58,6 +60,8 @@ class QuestionDoc(Strict):
     indicators: list[str] = []
     ask_when: Any = "always"
     optional: bool = False
+    record: bool = False  # asked for the record: exempt from `pathway verify`'s pointless-question check
+    quick_check: bool = False  # one of the quick check's questions
     after: Id | None = None
     none_label: str | None = None
     source: str
@@ -74,6 +78,8 @@ class QuestionDoc(Strict):
             dupes = sorted({v for v in values if values.count(v) > 1})
             if dupes:
                 raise ValueError(f"option values appear twice: {', '.join(dupes)}")
+        if self.type != "multi_choice" and any(o.exclusive for o in self.options or []):
+            raise ValueError("'exclusive' is only for the options of multi_choice questions")
         if self.type != "multi_choice" and self.none_label:
             raise ValueError("'none_label' is only for multi_choice questions")
         if self.after and not self.optional:
@@ -143,9 +149,33 @@ class ReasonDoc(Strict):
     text: str
 
 
+WORDING_FIELDS = ("title", "short_title", "summary", "who_acts")
+
+
+class VariantDoc(Strict):
+    """Wording for some users: the first variant whose 'when' holds replaces the fields it gives."""
+
+    when: Any
+    title: str | None = None
+    short_title: str | None = None
+    summary: str | None = None
+    who_acts: str | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> VariantDoc:
+        if self.when is None:
+            raise ValueError("a variant needs a 'when': the users it is worded for, "
+                             "for example {organisation: police}")
+        if all(getattr(self, name) is None for name in WORDING_FIELDS):
+            raise ValueError(f"a variant changes at least one of {', '.join(WORDING_FIELDS)}")
+        return self
+
+
 class ActionDoc(Strict):
     id: Id = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
+    short_title: str | None = None  # the few words of an urgent banner
+    variants: list[VariantDoc] = []
     summary: str
     who_acts: str
     due: Any
@@ -188,18 +218,44 @@ class NeedDoc(Strict):
     caution: str | None = None
 
 
+# Where a contact's `source` names the facts sheet, its source keys or the seed instead of the law,
+# guidance or organisation: users see the source, so it must name something they can find.
+INTERNAL_SOURCE = re.compile(r"\bfacts?\s*(sheet|§)|\[[SC]\d+\]|\bseed\b", re.IGNORECASE)
+PARTIAL_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+# The numbers that are policy constants: always shown, with no check state.
+CONSTANT_NUMBERS = ("999", "112", "101")
+
+
+class ContactSlotDoc(Strict):
+    """A local route the national pack needs (children's services out of hours, say). National
+    actions name the slot; a local contact fills it with ``slot: <id>``."""
+
+    id: Id = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    area: str  # the service the slot belongs to, as `pathway check` names it: "children's services"
+    out_of_hours: bool = False
+
+
 class ContactDoc(Strict):
+    """A contact route, with where its details come from and whether anyone has checked them
+    (contract v2: `confirmed`, `source_date`, `checked_on` and `checked_by`)."""
+
     id: Id = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
+    slot: Id | None = None  # local packs: the national contact slot this contact fills
     phone: str | None = None
     textphone: str | None = None
     email: str | None = None
     url: str | None = None
     hours: str | None = None
+    who_can_use: str | None = None
     notes: str | None = None
-    verified: bool
-    last_verified: dt.date | None = None
-    source: str | None = None
+    confirmed: bool  # a primary source confirms the details (the facts sheet's CONFIRMED, not secondary)
+    constant: bool = False  # 999, 112 and 101: policy constants, shown with no check state
+    source: str  # shown to users: the law, guidance or organisation the details come from
+    source_date: str | None = None  # the source's date as precise as it gives it (2024-08-22, 2026-04, 2020)
+    checked_on: dt.date | None = None  # the day a person rang the number or loaded the page
+    checked_by: str | None = None  # that person's role, not their name
 
     @field_validator("phone", "textphone", mode="before")
     @classmethod
@@ -209,11 +265,33 @@ class ContactDoc(Strict):
                              "without them a leading zero is lost")
         return value
 
-    @model_validator(mode="after")
-    def _verified(self) -> ContactDoc:
-        if self.verified and (self.last_verified is None or not self.source):
-            raise ValueError("a verified contact needs 'last_verified' and 'source'")
-        return self
+    @field_validator("source")
+    @classmethod
+    def _source(cls, source: str) -> str:
+        if not source.strip():
+            raise ValueError("a contact needs a source: the organisation, law or guidance that gives its details")
+        if INTERNAL_SOURCE.search(source):
+            raise ValueError("users see a contact's source: name the organisation, law or guidance, not the "
+                             "facts sheet, its source keys or the seed")
+        return source
+
+    @field_validator("source_date", mode="before")
+    @classmethod
+    def _source_date(cls, value: Any) -> Any:
+        """A date, a year and month (2026-04) or a year (2020): as precise as the source is, no more."""
+        if value is None or isinstance(value, dt.date):
+            return value.isoformat() if isinstance(value, dt.date) else None
+        text = str(value)
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and PARTIAL_DATE.fullmatch(text):
+            parts = [int(p) for p in text.split("-")]
+            try:
+                dt.date(parts[0], *[*parts[1:], 1, 1][:2])
+            except ValueError:
+                pass
+            else:
+                return text
+        raise ValueError(f"'{text}' is not a date: write 2024-08-22, or 2026-04 or 2020 when the source gives "
+                         "no day, or null when it is undated")
 
 
 class FlagDoc(Strict):
@@ -234,20 +312,32 @@ class NeverRule(Strict):
     text: str
     actions: list[Id] = []
     questions: list[Id] = []
+    assumptions: list[Id] = []
     when: Any
 
     @model_validator(mode="after")
     def _target(self) -> NeverRule:
-        if not self.actions and not self.questions:
-            raise ValueError("a 'never' rule names the actions it forbids, the questions it forbids, or both")
+        if not self.actions and not self.questions and not self.assumptions:
+            raise ValueError("a 'never' rule names what it forbids: 'actions', 'questions', 'assumptions', "
+                             "or several of these")
         return self
 
 
 class AlwaysRule(Strict):
     id: Id
     text: str
-    actions: list[Id]
+    actions: list[Id] = []  # every one of these is listed
+    any_of: list[Id] = []  # at least one of these is listed
     when: Any
+
+    @model_validator(mode="after")
+    def _target(self) -> AlwaysRule:
+        if bool(self.actions) == bool(self.any_of):
+            raise ValueError("an 'always' rule names either 'actions' (all of them are listed) or 'any_of' "
+                             "(at least one of them is listed)")
+        if len(self.any_of) == 1:
+            raise ValueError("'any_of' names at least two actions; for one action, use 'actions'")
+        return self
 
 
 class OrderRule(Strict):
@@ -326,7 +416,10 @@ class QuestionWording(Strict):
 
 
 class ActionWording(Strict):
+    """An overlay's words for an action: they replace its default wording, never its variants."""
+
     title: str | None = None
+    short_title: str | None = None
     summary: str | None = None
     who_acts: str | None = None
 
@@ -348,6 +441,7 @@ class NationalDocument(Strict):
     needs: list[NeedDoc] | None = None
     child_route: ServiceDoc | None = None
     contacts: list[ContactDoc] | None = None
+    contact_slots: list[ContactSlotDoc] | None = None
     flags: list[FlagDoc] | None = None
     invariants: Invariants | None = None
     guidance: list[GuidanceDoc] | None = None

@@ -5,7 +5,10 @@ nothing:
 
 * the **skeleton**: the questions whose answers decide which later questions are asked (read,
   directly or through determinations, by some ``ask_when``). Every answer of every skeleton
-  question is explored, depth first, so every sequence of asked questions is reached;
+  question is explored, depth first, so every sequence of asked questions is reached. Answers
+  that every ``ask_when`` (and every determination one reads) treats alike are explored once:
+  they lead to the same questions, and each check enumerates them again as if they were free
+  (a multi-choice answer is explored by whether it includes the options an ``ask_when`` reads);
 * the **free** questions: the rest. Their answers never change which questions are asked, so
   each check enumerates, at each skeleton leaf, every combination of the free answers *that it
   reads*. Answers no condition reads are dropped; values that every condition treats alike are
@@ -19,6 +22,7 @@ it asks, and every check sees every combination of the answers it depends on.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -45,10 +49,13 @@ from .conditions import (
     Not,
     Test,
 )
-from .rulebook import Action, Question, Rulebook
+from .explain import Explainer
+from .rulebook import Action, Assumption, Element, Question, Rulebook
 from .walk import Evaluation, walk_state
 
 Assignment = dict[str, Any]
+Part = tuple[str, frozenset[str], Callable[[Evaluation], Any]]  # a part of the outcome: name, what it reads, value
+POINTLESS_PARTS = "determination, action or its urgency, need, element of the test card or assumption"
 
 
 # ----------------------------------------------------------------------------- the abstraction
@@ -93,38 +100,89 @@ class ValueClass:
     count: int
 
 
+@dataclass(frozen=True)
+class _Reads:
+    """How a set of conditions reads each question: the value sets it tests, and the options it looks for."""
+
+    signatures: dict[str, list[frozenset[Any] | None]]
+    options: dict[str, set[str]]
+
+    @classmethod
+    def of(cls, book: Rulebook, nodes: Iterable[Condition | Logic]) -> _Reads:
+        reads = cls({q.id: [] for q in book.questions}, {q.id: set() for q in book.questions})
+        for node in nodes:
+            for leaf in _leaves(node):
+                if isinstance(leaf, Test) and leaf.fact in reads.signatures:
+                    reads.signatures[leaf.fact].append(leaf.values)  # the value is in, or not in, this set
+                elif isinstance(leaf, LogicRef) and leaf.fact in reads.signatures:
+                    reads.signatures[leaf.fact].append(None)  # three-valued logic tells every value apart
+                elif isinstance(leaf, Includes) and leaf.fact in reads.options:
+                    reads.options[leaf.fact] |= set(leaf.values)
+        return reads
+
+    def key(self, q: Question, value: Any) -> Any:
+        """What these conditions can tell of one answer."""
+        if q.type == "multi_choice":
+            return frozenset(value) & self.options[q.id]
+        return tuple(value if sig is None else value in sig for sig in self.signatures[q.id])
+
+
 def value_classes(book: Rulebook) -> dict[str, list[ValueClass]]:
-    """For each question, its answers grouped by what the rules read."""
-    signatures: dict[str, list[frozenset[Any] | None]] = {q.id: [] for q in book.questions}
-    read_options: dict[str, set[str]] = {q.id: set() for q in book.questions}
-    for node in _condition_nodes(book):
-        for leaf in _leaves(node):
-            if isinstance(leaf, Test) and leaf.fact in signatures:
-                signatures[leaf.fact].append(leaf.values)  # the value is in, or not in, this set
-            elif isinstance(leaf, LogicRef) and leaf.fact in signatures:
-                signatures[leaf.fact].append(None)  # three-valued logic tells every value apart
-            elif isinstance(leaf, Includes) and leaf.fact in read_options:
-                read_options[leaf.fact] |= set(leaf.values)
+    """For each question, its answers grouped by what the rules read (conditions, and the test card)."""
+    reads = _Reads.of(book, _condition_nodes(book))
+    for element in book.elements:
+        if element.question in reads.signatures:
+            reads.signatures[element.question].append(None)  # the test card shows yes, no and unsure apart
     classes: dict[str, list[ValueClass]] = {}
     for q in book.questions:
         if q.type == "multi_choice":
-            read = [v for v in q.values if v in read_options[q.id]]
-            unread = len(q.values) - len(read)
+            read = [v for v in q.values if v in reads.options[q.id]]
+            alone = {o.value for o in q.options if o.exclusive}  # chosen only on its own
+            plain_unread = len([v for v in q.values if v not in read and v not in alone])
+            alone_unread = len([v for v in q.values if v not in read and v in alone])
             classes[q.id] = [
-                ValueClass(frozenset(combo), 2 ** unread)
+                ValueClass(frozenset(combo), 1 if alone & set(combo)
+                           else 2 ** plain_unread + (alone_unread if not combo else 0))
                 for r in range(len(read) + 1) for combo in itertools.combinations(read, r)
+                if not (alone & set(combo)) or len(combo) == 1
             ]
             continue
         groups: dict[tuple[Any, ...], list[str]] = {}
         for value in q.values:
-            key = tuple(value if sig is None else value in sig for sig in signatures[q.id])
-            groups.setdefault(key, []).append(value)
+            groups.setdefault(reads.key(q, value), []).append(value)
         classes[q.id] = [ValueClass(vals[0], len(vals)) for vals in groups.values()]
     return classes
 
 
 def answers_count(q: Question) -> int:
-    return 2 ** len(q.values) if q.type == "multi_choice" else len(q.values)
+    """How many answers a question has: a multi-choice answer is any set of options, or one exclusive option."""
+    if q.type != "multi_choice":
+        return len(q.values)
+    alone = sum(1 for o in q.options if o.exclusive)
+    return int(2 ** (len(q.values) - alone)) + alone
+
+
+def _walk_facts(book: Rulebook) -> tuple[list[Condition | Logic], frozenset[str]]:
+    """The conditions that decide which questions are asked (every ``ask_when``, and the cases of every
+    determination one reads, however indirectly), and those determinations."""
+    nodes: list[Condition | Logic] = []
+    stack: list[str] = []
+    for q in book.questions:
+        if q.ask_when is not None:
+            nodes.append(q.ask_when)
+            stack += list(q.ask_when.refs())
+    dets: set[str] = set()
+    while stack:
+        ref = stack.pop()
+        if ref in dets or ref not in book.facts or book.facts[ref].kind != "determination":
+            continue
+        dets.add(ref)
+        for case in book.determination(ref).cases:
+            for part in (case.when, case.logic, case.condition):
+                if part is not None:
+                    nodes.append(part)
+                    stack += list(part.refs())
+    return nodes, frozenset(dets)
 
 
 # ----------------------------------------------------------------------------- skeleton
@@ -280,6 +338,20 @@ class Verifier:
                     skeleton |= _fact_questions(book, ref, memo)
         self.skeleton = skeleton
         self._fq_memo = memo
+        # The skeleton is walked over coarse classes: the answers the walk's conditions treat alike.
+        # Each coarse class is the union of fine classes, which the checks enumerate at each leaf.
+        walk_nodes, self._walk_dets = _walk_facts(book)
+        walk_reads = _Reads.of(book, walk_nodes)
+        self.walk_classes: dict[str, list[ValueClass]] = {}
+        self._pools: dict[str, dict[Any, list[ValueClass]]] = {}
+        for qid in skeleton:
+            q = book.question(qid)
+            groups: dict[Any, list[ValueClass]] = {}
+            for cls in self.classes[qid]:
+                groups.setdefault(walk_reads.key(q, cls.value), []).append(cls)
+            self.walk_classes[qid] = [ValueClass(fine[0].value, sum(c.count for c in fine))
+                                      for fine in groups.values()]
+            self._pools[qid] = {fine[0].value: fine for fine in groups.values()}
         self.report = Report()
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._counts = {q.id: answers_count(q) for q in book.questions}
@@ -331,7 +403,7 @@ class Verifier:
                 self._violation("walk_completes", f"the walk stops at {q.id!r} with every answer given",
                                 self._answers_in_order(order, answers), {})
                 continue
-            for cls in reversed(self.classes[q.id]):
+            for cls in reversed(self.walk_classes[q.id]):
                 stack.append(({**answers, q.id: cls.value}, weight * cls.count, listed))
 
     def _answers_in_order(self, order: list[str], skeleton_answers: dict[str, Any]) -> dict[str, Any]:
@@ -343,21 +415,51 @@ class Verifier:
     def evaluation(self, leaf: Leaf, free: Assignment) -> Evaluation:
         """The facts at a complete walk: skeleton answers, the free answers given, SKIPPED for the rest.
 
-        Filled lazily: a check reads a handful of facts, whatever the size of the pack.
+        Filled lazily: a check reads a handful of facts, whatever the size of the pack. The
+        determinations that decide which questions are asked are settled by the leaf's skeleton
+        answers alone, so they are worked out once per leaf.
         """
         self.report.evaluations += 1
-        return Evaluation(self.book, _LeafFacts(self, leaf, free))
+        facts = _LeafFacts(self, leaf, free)
+        facts.update(self._walk_values(leaf))
+        return Evaluation(self.book, facts)
+
+    def _walk_values(self, leaf: Leaf) -> dict[str, frozenset[Any]]:
+        found: dict[str, frozenset[Any]] | None = leaf.__dict__.get("_walk_values")
+        if found is None:
+            ev = Evaluation(self.book, _LeafFacts(self, leaf, {}))
+            found = {det: ev.values(det) for det in sorted(self._walk_dets)}
+            leaf.__dict__["_walk_values"] = found
+        return found
 
     def free_facts(self, leaf: Leaf, refs: Iterable[str]) -> list[str]:
-        """The free questions these references read that this leaf asks."""
-        return [q for q in self._expand(refs)[1] if q in leaf.asked]
+        """The questions these references read that this leaf asks and whose answer it leaves open: the
+        free questions, and the skeleton questions whose coarse class holds more than one fine class."""
+        skeleton, free, _ = self._expand(refs)
+        return [q for q in free if q in leaf.asked] + [q for q in skeleton if self.refined(leaf, q)]
+
+    def refined(self, leaf: Leaf, qid: str) -> bool:
+        """A skeleton question this leaf asks whose answer stands for several fine classes."""
+        return qid in leaf.asked and len(self._pools[qid][leaf.answers[qid]]) > 1
+
+    def pool(self, leaf: Leaf, qid: str) -> list[ValueClass]:
+        """The answers a check enumerates for a question at this leaf."""
+        if qid in self.skeleton:
+            return self._pools[qid][leaf.answers[qid]]
+        return self.classes[qid]
+
+    def domain(self, leaf: Leaf, qid: str) -> int:
+        """How many answers ``pool`` stands for."""
+        if qid in self.skeleton:
+            return sum(c.count for c in self._pools[qid][leaf.answers[qid]])
+        return self._counts[qid]
 
     def _fact_questions(self, ref: str) -> frozenset[str]:
         return _fact_questions(self.book, ref, self._fq_memo)
 
-    def assignments(self, facts: list[str]) -> Iterator[tuple[Assignment, int]]:
+    def assignments(self, leaf: Leaf, facts: list[str]) -> Iterator[tuple[Assignment, int]]:
         """Every combination of value classes of these facts, with how many answer sets each stands for."""
-        pools = [self.classes[f] for f in facts]
+        pools = [self.pool(leaf, f) for f in facts]
         for combo in itertools.product(*pools):
             yield {f: c.value for f, c in zip(facts, combo, strict=True)}, prod(c.count for c in combo)
 
@@ -387,8 +489,8 @@ class Verifier:
                 continue
             if fact.kind == "question":
                 (skeleton if ref in self.skeleton else free).add(ref)
-            elif self._fact_questions(ref) <= self.skeleton:
-                dets.add(ref)
+            elif ref in self._walk_dets:
+                dets.add(ref)  # settled by the skeleton's coarse answers alone
             else:
                 det = self.book.determination(ref)
                 stack += [r for c in det.cases for p in (c.when, c.logic, c.condition) if p is not None
@@ -400,9 +502,9 @@ class Verifier:
     def leaf_key(self, leaf: Leaf, refs: Iterable[str]) -> tuple[Any, ...]:
         """What a check reads of a skeleton leaf, and nothing more: memoising on it loses nothing.
 
-        A determination that depends only on skeleton answers is read by its value; a skeleton
-        question by its answer; a free question by whether it is asked; ``listed:`` by what that
-        action reads.
+        A determination that decides which questions are asked is read by its value; a skeleton
+        question by its coarse answer (the check enumerates the fine answers within it); a free
+        question by whether it is asked; ``listed:`` by what that action reads.
         """
         skeleton, free, dets = self._expand(refs)
         return (
@@ -414,7 +516,7 @@ class Verifier:
     def _leaf_determination(self, leaf: Leaf, det_id: str) -> Any:
         cache = leaf.__dict__.setdefault("_dets", {})
         if det_id not in cache:
-            values = self.evaluation(leaf, {}).values(det_id)
+            values = self._walk_values(leaf)[det_id]
             cache[det_id] = next(iter(values)) if len(values) == 1 else tuple(sorted(map(repr, values)))
         return cache[det_id]
 
@@ -464,7 +566,7 @@ class Verifier:
 
     def _weight(self, leaf: Leaf, facts: list[str], count: int) -> int:
         """Paths one assignment of ``facts`` stands for at this leaf."""
-        return leaf.weight * count * leaf.free_total // prod(self._counts[f] for f in facts)
+        return leaf.weight * count * leaf.free_total // prod(self.domain(leaf, f) for f in facts)
 
     def action_refs(self, action: Action) -> set[str]:
         refs: set[str] = set(action.due.refs())
@@ -482,7 +584,7 @@ class Verifier:
         for action in book.actions:
             if not action.source.strip():
                 self._violation(f"source_{action.id}", f"action {action.id!r} has no source", {}, {})
-            refs = self.action_refs(action)
+            refs = frozenset(self.action_refs(action))
             self.report.action_paths.setdefault(action.id, 0)
             for leaf in leaves:
                 facts = self.free_facts(leaf, refs)
@@ -492,7 +594,7 @@ class Verifier:
                     summary = self._action_summary(action, leaf, facts, seen)
                     self._cache[key] = summary
                 due_count, levels, problems = summary
-                factor = leaf.weight * leaf.free_total // prod(self._counts[f] for f in facts)
+                factor = leaf.weight * leaf.free_total // prod(self.domain(leaf, f) for f in facts)
                 self.report.action_paths[action.id] += due_count * factor
                 for level, count in levels.items():
                     k = (action.id, level)
@@ -526,7 +628,7 @@ class Verifier:
         due_count = 0
         levels: dict[int, int] = {}
         problems: list[tuple[str, str, Assignment, dict[str, Any]]] = []
-        for free, count in self.assignments(facts):
+        for free, count in self.assignments(leaf, facts):
             ev = self.evaluation(leaf, free)
             due = ev.listed(action.id)
             seen[id(action.due)] = seen.get(id(action.due), 0) | due
@@ -567,7 +669,8 @@ class Verifier:
     def check_determinations(self, leaves: list[Leaf]) -> None:
         self.report.checks.append("every determination is settled on every complete walk")
         for det in self.book.determinations:
-            refs = {r for c in det.cases for p in (c.when, c.logic, c.condition) if p is not None for r in p.refs()}
+            refs = frozenset(r for c in det.cases for p in (c.when, c.logic, c.condition) if p is not None
+                             for r in p.refs())
             for value in det.values if det.type != "choice" else (*det.values, None):
                 self.report.determination_paths.setdefault((det.id, value), 0)
             for leaf in leaves:
@@ -576,7 +679,7 @@ class Verifier:
                 cached = self._cache.get(key)
                 if cached is None:
                     cached = []
-                    for free, count in self.assignments(facts):
+                    for free, count in self.assignments(leaf, facts):
                         values = self.evaluation(leaf, free).values(det.id)
                         cached.append((free, count, values))
                     self._cache[key] = cached
@@ -593,16 +696,18 @@ class Verifier:
     def check_invariants(self, leaves: list[Leaf]) -> None:
         inv = self.book.invariants
         by_id = {a.id: a for a in self.book.actions}
+        assumptions = {a.id: a for a in self.book.assumptions}
         for never in inv.never:
             self.report.checks.append(f"never: {never.id}")
-            refs = set(never.when.refs()) | {f"listed:{a}" for a in never.actions}
+            refs = frozenset({*never.when.refs(), *(f"listed:{a}" for a in never.actions),
+                              *(r for aid in never.assumptions for r in assumptions[aid].when.refs())})
             for leaf in leaves:
                 key = ("never", never.id, self.leaf_key(leaf, refs), tuple(q in leaf.asked for q in never.questions))
                 if key in self._cache:
                     continue
                 self._cache[key] = True
                 facts = self.free_facts(leaf, refs)
-                for free, _ in self.assignments(facts):
+                for free, _ in self.assignments(leaf, facts):
                     ev = self.evaluation(leaf, free)
                     if never.when.bits(ev) != TRUE:
                         continue
@@ -614,21 +719,29 @@ class Verifier:
                         if qid in leaf.order:
                             self._violation(never.id, f"{never.text} ({qid!r} is asked)", _At(self, leaf, free),
                                             {"not_asked": [qid]})
+                    for aid in never.assumptions:
+                        if assumptions[aid].when.bits(ev) == TRUE:
+                            self._violation(never.id, f"{never.text} (assumption {aid!r} applies)",
+                                            _At(self, leaf, free), {"not_assumptions": [aid]})
         for always in inv.always:
             self.report.checks.append(f"always: {always.id}")
-            refs = set(always.when.refs()) | {f"listed:{a}" for a in always.actions}
+            refs = frozenset({*always.when.refs(), *(f"listed:{a}" for a in (*always.actions, *always.any_of))})
             for leaf in leaves:
                 always_key = ("always", always.id, self.leaf_key(leaf, refs))
                 if always_key in self._cache:
                     continue
                 self._cache[always_key] = True
-                for free, _ in self.assignments(self.free_facts(leaf, refs)):
+                for free, _ in self.assignments(leaf, self.free_facts(leaf, refs)):
                     ev = self.evaluation(leaf, free)
-                    if always.when.bits(ev) == TRUE:
-                        for aid in always.actions:
-                            if ev.listed(aid) != TRUE:
-                                self._violation(always.id, f"{always.text} ({aid!r} is missing)",
-                                                _At(self, leaf, free), {"referrals": [aid]})
+                    if always.when.bits(ev) != TRUE:
+                        continue
+                    for aid in always.actions:
+                        if ev.listed(aid) != TRUE:
+                            self._violation(always.id, f"{always.text} ({aid!r} is missing)",
+                                            _At(self, leaf, free), {"referrals": [aid]})
+                    if always.any_of and not any(ev.listed(aid) == TRUE for aid in always.any_of):
+                        self._violation(always.id, f"{always.text} (none of {', '.join(map(repr, always.any_of))} "
+                                        "is listed)", _At(self, leaf, free), {"any_referrals": list(always.any_of)})
         for rule in inv.ordering:
             self.report.checks.append(f"ordering: {rule.id}")
             pairs: list[tuple[str, str]] = []
@@ -638,13 +751,16 @@ class Verifier:
                 pairs = [(rule.before, after) for after in rule.after]
             for first_id, then_id in pairs:
                 first, then = by_id[first_id], by_id[then_id]
-                refs = {*self.action_refs(first), *self.action_refs(then), f"listed:{first_id}", f"listed:{then_id}"}
+                if (max(u.level for u in first.urgency), first.index) < (min(u.level for u in then.urgency),
+                                                                         then.index):
+                    continue  # first on every path where both are listed, whatever the answers
+                refs = frozenset({f"listed:{first_id}", f"listed:{then_id}"})  # listed, and at which urgency
                 for leaf in leaves:
                     order_key = ("order", first_id, then_id, self.leaf_key(leaf, refs))
                     if order_key in self._cache:
                         continue
                     self._cache[order_key] = True
-                    for free, _ in self.assignments(self.free_facts(leaf, refs)):
+                    for free, _ in self.assignments(leaf, self.free_facts(leaf, refs)):
                         ev = self.evaluation(leaf, free)
                         if ev.listed(first_id) != TRUE or ev.listed(then_id) != TRUE:
                             continue
@@ -652,27 +768,49 @@ class Verifier:
                             self._violation(rule.id, f"{rule.text} ({then_id!r} comes before {first_id!r})",
                                             _At(self, leaf, free), {"order": [first_id, then_id]})
 
-    def outcome_refs(self) -> list[tuple[str, set[str], Callable[[Evaluation], Any]]]:
-        """Each part of the outcome that a question can change: determinations, actions (with urgency), needs."""
-        parts: list[tuple[str, set[str], Callable[[Evaluation], Any]]] = []
+    def outcome_refs(self) -> list[Part]:
+        """Each part of the outcome that a question can change: determinations, actions (listed, and their
+        urgency), the test card's elements and the assumptions. (Needs are their questions' own options.)"""
+        parts: list[Part] = []
         for det in self.book.determinations:
-            refs = {r for c in det.cases for p in (c.when, c.logic, c.condition) if p is not None for r in p.refs()}
+            refs = frozenset(r for c in det.cases for p in (c.when, c.logic, c.condition) if p is not None
+                             for r in p.refs())
             parts.append((det.id, refs, partial(_determination_values, det_id=det.id)))
         for action in self.book.actions:
-            refs = set(action.due.refs()) | {r for u in action.urgency if u.when for r in u.when.refs()}
+            refs = frozenset({*action.due.refs(), *(r for u in action.urgency if u.when for r in u.when.refs())})
 
             def status(ev: Evaluation, a: Action = action) -> Any:
                 return (ev.listed(a.id), ev.urgency(a)[0] if ev.listed(a.id) == TRUE else None)
 
             parts.append((action.id, refs, status))
+        for element in self.book.elements:
+            refs = frozenset({element.question, *(r for b in (*element.not_required, *element.unknown)
+                                                  for r in b.when.refs())})
+            parts.append((f"element:{element.id}", refs, partial(_element_value, element=element)))
+        for assumption in self.book.assumptions:
+            parts.append((f"assumption:{assumption.id}", frozenset(assumption.when.refs()),
+                          partial(_assumption_applies, assumption=assumption)))
         return parts
 
+    def exempt_from_pointless(self, q: Question) -> bool:
+        """Asked whatever the answers (no ``ask_when``), or asked for the record (``record: true``)."""
+        return q.ask_when is None or q.record
+
     def check_pointless(self, leaves: list[Leaf]) -> None:
-        """No asked question is pointless: at least two of its answers lead to a different outcome."""
+        """No asked question is pointless: at least two of its answers lead to a different outcome.
+
+        The outcome is every determination, which actions are listed and their urgency, the test card
+        and the assumptions (needs: every chosen need is listed with its service); the wording of
+        reasons does not count. Questions asked always, or for the record, are exempt.
+
+        A question is judged where it is asked: the answers before it are given (each combination
+        of those the outcome reads is tried), the answers after it may be anything.
+        """
         self.report.checks.append("no asked question is pointless")
         parts = self._parts
         needs_questions = {n.question for n in self.book.needs.values()}
-        by_fact: dict[str, list[tuple[str, set[str], Callable[[Evaluation], Any]]]] = {}
+        exempt = {q.id for q in self.book.questions if self.exempt_from_pointless(q)}
+        by_fact: dict[str, list[Part]] = {}
         for part in parts:
             for ref in part[1]:
                 for q in self._fact_questions(ref):
@@ -686,34 +824,52 @@ class Verifier:
                     prefixes.setdefault(prefix, []).append((leaf, position))
         for prefix, found in prefixes.items():
             qid = str(prefix[0])
-            if not any(self._skeleton_question_matters(leaf, position) for leaf, position in found):
+            if qid in exempt:
+                continue
+            if not any(self._fine_answers_matter(leaf, qid, by_fact.get(qid, []))
+                       or self._skeleton_question_matters(leaf, position) for leaf, position in found):
                 self._violation(f"pointless_{qid}", f"{qid!r} is asked, but no answer to it changes any "
-                                "determination, action or need", self.full_answers(found[0][0], {}), {})
+                                f"{POINTLESS_PARTS}", self.full_answers(found[0][0], {}), {})
         for leaf in leaves:
+            place = {q: i for i, q in enumerate(leaf.order)}
             for qid in leaf.order:
-                if qid in needs_questions or qid in self.skeleton:
+                if qid in needs_questions or qid in self.skeleton or qid in exempt:
                     continue  # needs: every chosen need is listed with its service
                 candidates = by_fact.get(qid, [])
                 key = ("pointless", qid, tuple(self.leaf_key(leaf, p[1]) for p in candidates))
                 if key in done:
                     continue
                 done.add(key)
-                if not any(self._varies(leaf, qid, part) for part in candidates):
-                    self._violation(f"pointless_{qid}", f"{qid!r} is asked, but no answer to it changes any "
-                                    "determination, action or need", self.full_answers(leaf, {}), {})
+                before = sorted({f for part in candidates for f in self.free_facts(leaf, part[1])
+                                 if place[f] < place[qid]})
+                for given, _ in self.assignments(leaf, before):
+                    if not any(self._varies(leaf, qid, part, given) for part in candidates):
+                        self._violation(f"pointless_{qid}", f"{qid!r} is asked, but no answer to it changes any "
+                                        f"{POINTLESS_PARTS}", _At(self, leaf, given), {})
+                        break
 
-    def _varies(self, leaf: Leaf, qid: str, part: tuple[str, set[str], Callable[[Evaluation], Any]]) -> bool:
-        key = ("varies", qid, part[0], self.leaf_key(leaf, part[1]))
+    def _fine_answers_matter(self, leaf: Leaf, qid: str,
+                             parts: list[Part]) -> bool:
+        """A skeleton question's answers that lead to the same questions may still change the outcome."""
+        return self.refined(leaf, qid) and any(self._varies(leaf, qid, part, {}) for part in parts)
+
+    def _varies(self, leaf: Leaf, qid: str, part: Part,
+                given: Assignment) -> bool:
+        """Whether, with these earlier answers given, some answers to ``qid`` give this part different values."""
+        facts = self.free_facts(leaf, part[1])
+        given = {f: v for f, v in given.items() if f in facts}
+        key = ("varies", qid, part[0], self.leaf_key(leaf, part[1]), tuple(sorted(given.items())))
         if key not in self._cache:
-            self._cache[key] = self._varies_uncached(leaf, qid, part)
+            self._cache[key] = self._varies_uncached(leaf, qid, part, facts, given)
         return bool(self._cache[key])
 
-    def _varies_uncached(self, leaf: Leaf, qid: str, part: tuple[str, set[str], Callable[[Evaluation], Any]]) -> bool:
-        others = [f for f in self.free_facts(leaf, part[1]) if f != qid]
-        for free, _ in self.assignments(others):
+    def _varies_uncached(self, leaf: Leaf, qid: str, part: Part,
+                         facts: list[str], given: Assignment) -> bool:
+        others = [f for f in facts if f != qid and f not in given]
+        for free, _ in self.assignments(leaf, others):
             results = set()
-            for cls in self.classes[qid]:
-                results.add(repr(part[2](self.evaluation(leaf, {**free, qid: cls.value}))))
+            for cls in self.pool(leaf, qid):
+                results.add(repr(part[2](self.evaluation(leaf, {**given, **free, qid: cls.value}))))
                 if len(results) > 1:
                     return True
         return False
@@ -723,7 +879,7 @@ class Verifier:
         qid = leaf.order[position]
         here = self._signatures(leaf)
         matters = False
-        for cls in self.classes[qid]:
+        for cls in self.walk_classes[qid]:
             if cls.value == leaf.answers[qid]:
                 continue
             changed = {q: v for q, v in leaf.answers.items() if q in self.skeleton}
@@ -751,7 +907,7 @@ class Verifier:
             values = self._cache.get(key)
             if values is None:
                 facts = self.free_facts(leaf, refs)
-                values = frozenset(repr(fn(self.evaluation(leaf, free))) for free, _ in self.assignments(facts))
+                values = frozenset(repr(fn(self.evaluation(leaf, free))) for free, _ in self.assignments(leaf, facts))
                 self._cache[key] = values
             result.append((name, values))
         out = frozenset(result)
@@ -782,6 +938,16 @@ class Verifier:
 
 def _determination_values(ev: Evaluation, det_id: str) -> frozenset[Any]:
     return ev.values(det_id)
+
+
+def _element_value(ev: Evaluation, element: Element) -> Any:
+    """The test card's value for an element, exactly as the outcome shows it (its words do not count)."""
+    return Explainer(ev.book, ev, dt.date.min).element(element)[0]
+
+
+def _assumption_applies(ev: Evaluation, assumption: Assumption) -> bool:
+    """Whether the outcome lists the assumption (as ``Explainer.assumptions`` decides)."""
+    return assumption.when.bits(ev) == TRUE
 
 
 def verify(book: Rulebook) -> Report:

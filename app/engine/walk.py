@@ -136,11 +136,15 @@ def assess(
     *,
     preset: Mapping[str, str] | None = None,
     today: dt.date | None = None,
+    in_order: bool = True,
 ) -> Outcome:
-    """Walk the rules for these answers. Raises AnswerError for unknown ids or values."""
+    """Walk the rules for these answers. Raises AnswerError for unknown ids or values.
+
+    ``in_order=False`` judges every answer at once, whatever is missing before it (see ``walk_state``).
+    """
     clean = validate_answers(book, answers)
     preset_clean = validate_answers(book, preset) if preset else {}
-    state = walk_state(book, clean, preset_clean)
+    state = walk_state(book, clean, preset_clean, in_order=in_order)
     return build_outcome(state, today or dt.date.today())
 
 
@@ -202,7 +206,15 @@ class WalkState:
         return [a for a in ev.book.actions if ev.listed(a.id) == TRUE]
 
 
-def walk_state(book: Rulebook, answers: Mapping[str, Value], preset: Mapping[str, Value]) -> WalkState:
+def walk_state(book: Rulebook, answers: Mapping[str, Value], preset: Mapping[str, Value], *,
+               in_order: bool = True) -> WalkState:
+    """Walk the questions in order.
+
+    With ``in_order`` (the contract's rule), an answer to a question after the first unanswered
+    one waits: it is neither used nor listed as ignored until the questions before it are
+    answered. Without it (the quick check, which asks only some questions), every answer given
+    is judged at once.
+    """
     poss: dict[str, frozenset[Any]] = {fid: frozenset({flag.value}) for fid, flag in book.flags.items()}
     ev = Evaluation(book, poss)
     state = WalkState(ev)
@@ -212,9 +224,12 @@ def walk_state(book: Rulebook, answers: Mapping[str, Value], preset: Mapping[str
         from_preset = False
         if value is _MISSING and q.id in preset:
             value, from_preset = preset[q.id], True
+        waiting = in_order and state.next_question is not None
+        if waiting and not from_preset:
+            value = _MISSING
         if ask == FALSE:
             poss[q.id] = SKIPPED_SET
-            if q.id in answers:
+            if q.id in answers and not waiting:
                 state.ignored.append(q.id)
         elif value is not _MISSING:
             if ask == TRUE:
@@ -253,15 +268,17 @@ def referrals_of(state: WalkState, explainer: Explainer) -> list[ReferralOut]:
     for action in state.listed_actions():
         level, provisional = ev.urgency(action)
         contacts = [explainer.contact(c) for c in action.contacts]
+        words = explainer.wording(action)
         out.append((level, action.index, ReferralOut(
             id=action.id,
-            title=action.title,
-            summary=action.summary,
+            title=words.title,
+            short_title=words.short_title,
+            summary=words.summary,
             urgency=level,
             urgency_label=URGENCY_LABELS[level],
             provisional=provisional,
             reasons=explainer.reasons(action),
-            who_acts=action.who_acts,
+            who_acts=words.who_acts,
             contact=contacts[0] if contacts else None,
             contacts=contacts,
             source=action.source,

@@ -1,31 +1,66 @@
-"""The JSON API: ``POST /api/v1/assess`` and ``GET /api/v1/pathway`` (contract v1)."""
+"""The JSON API: ``POST /api/v2/assess`` and ``GET /api/v2/pathway`` (contract v2); the v1 paths
+answer 410 Gone, naming their v2 path."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.engine.conditions import to_text
-from app.engine.explain import packs_out, question_out
-from app.engine.outcome import Outcome, PackOut, QuestionOut
+from app.engine.explain import action_wording_out, packs_out, question_out
+from app.engine.outcome import ActionWordingOut, Model, Outcome, PackOut, QuestionOut
 from app.engine.rulebook import Question, Rulebook
 from app.engine.walk import URGENCY_LABELS, assess
 
-from .error_bodies import BodyShapeError, ErrorBody
+from .error_bodies import ErrorBody
+from .json_body import JSON_MEDIA_TYPE, read_answers
+from .problems import error_response
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+CONTRACT_VERSION: Literal[2] = 2
+ASSESS = "/api/v2/assess"
+PATHWAY = "/api/v2/pathway"
+
+router = APIRouter(prefix="/api/v2", tags=["api"])
+ended = APIRouter(prefix="/api/v1", tags=["api v1 (ended)"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "The body is not valid JSON."},
     413: {"model": ErrorBody, "description": "The body is larger than 64 KB."},
-    422: {"model": ErrorBody, "description": "An unknown question, a value outside a question's options, or a "
-                                             "body of the wrong shape. `details` names each question and its "
-                                             "allowed values."},
+    415: {"model": ErrorBody, "description": f"The body was not sent as `{JSON_MEDIA_TYPE}`."},
+    422: {"model": ErrorBody, "description": "A key given twice in one JSON object (at any depth); a body of the "
+                                             "wrong shape; more answers than the loaded packs have questions; "
+                                             "or answers the packs cannot use: an unknown question, a value "
+                                             "outside a question's options, a multi-choice answer that is not "
+                                             "a list or that combines an option given on its own (such as "
+                                             "`not_known`) with another, a single-choice answer that is a "
+                                             "list. `detail` names each question, the value given (as JSON "
+                                             "text) and the allowed values, at most 20 entries."},
 }
+
+
+class AssumptionOut(Model):
+    id: str
+    text: str
+
+
+class AssessResponse(Outcome):
+    """The response of ``POST /api/v2/assess``: the walk's outcome, with its contract version."""
+
+    contract_version: Literal[2] = CONTRACT_VERSION
+    assumptions: list[AssumptionOut] = Field(  # type: ignore[assignment]
+        description="The assumptions applied, each with its pack id and plain words.")
+
+
+def assess_response(outcome: Outcome) -> AssessResponse:
+    """The API's shape of an outcome the engine built (already valid, so not validated again)."""
+    fields = dict(outcome)
+    fields["assumptions"] = [AssumptionOut.model_construct(id=aid, text=text)
+                             for aid, text in zip(outcome.assumption_ids, outcome.assumptions, strict=True)]
+    return AssessResponse.model_construct(**fields, contract_version=CONTRACT_VERSION)
 
 
 class AssessRequest(BaseModel):
@@ -59,6 +94,7 @@ class ActionInfo(BaseModel):
     urgency: list[UrgencyInfo]
     contacts: list[str]
     source: str
+    wording: ActionWordingOut = Field(description="The default wording and the variants for particular users.")
 
 
 class QuestionInfo(QuestionOut):
@@ -73,6 +109,7 @@ class FlagInfo(BaseModel):
 
 
 class PathwayInfo(BaseModel):
+    contract_version: Literal[2] = CONTRACT_VERSION
     rules_version: str
     packs: list[PackOut]
     questions: list[QuestionInfo]
@@ -89,8 +126,18 @@ def answers_schema(book: Rulebook) -> dict[str, Any]:
     for q in (*book.questions, *book.optional_questions):
         values = list(q.values)
         if q.type == "multi_choice":
+            description = f"{q.text} Options: {', '.join(values)}; [] means none of these."
             properties[q.id] = {"type": "array", "items": {"type": "string", "enum": values}, "uniqueItems": True,
-                                "description": f"{q.text} Options: {', '.join(values)}; [] means none of these."}
+                                "description": description}
+            alone = [o.value for o in q.options if o.exclusive]
+            if alone:  # an option given on its own (not_known): the others, or one of these alone
+                others = [v for v in values if v not in alone]
+                properties[q.id] = {
+                    "description": f"{description} {', '.join(alone)}: on its own.",
+                    "anyOf": [{"type": "array", "items": {"type": "string", "enum": others}, "uniqueItems": True},
+                              {"type": "array", "items": {"type": "string", "enum": alone}, "minItems": 1,
+                               "maxItems": 1}],
+                }
         else:
             properties[q.id] = {"type": "string", "enum": values, "description": q.text}
     return {
@@ -99,6 +146,7 @@ def answers_schema(book: Rulebook) -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {"answers": {
             "type": "object", "properties": properties, "additionalProperties": False,
+            "maxProperties": len(properties),
             "description": "Answers by question id, in any order. Unanswered questions are left out.",
         }},
     }
@@ -111,8 +159,8 @@ def install_openapi(app: Any, book: Rulebook) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = default()
-            body = schema["paths"]["/api/v1/assess"]["post"]["requestBody"]
-            body["content"]["application/json"]["schema"] = answers_schema(book)
+            body = schema["paths"][ASSESS]["post"]["requestBody"]
+            body["content"][JSON_MEDIA_TYPE]["schema"] = answers_schema(book)
             app.openapi_schema = schema
         return app.openapi_schema  # type: ignore[no-any-return]
 
@@ -134,7 +182,8 @@ def describe_pathway(book: Rulebook, preset: dict[str, str]) -> PathwayInfo:
                             urgency=[UrgencyInfo(level=u.level, label=URGENCY_LABELS[u.level],
                                                  when=to_text(u.when) if u.when else "otherwise")
                                      for u in a.urgency],
-                            contacts=[c.id for c in a.contacts], source=a.source) for a in book.actions],
+                            contacts=[c.id for c in a.contacts], source=a.source,
+                            wording=action_wording_out(a)) for a in book.actions],
         flags=[FlagInfo(id=f.id, label=f.label, value=f.value, set_by=f.set_by) for f in book.flags.values()],
         preset=preset,
     )
@@ -142,48 +191,24 @@ def describe_pathway(book: Rulebook, preset: dict[str, str]) -> PathwayInfo:
 
 @router.post(
     "/assess",
-    response_model=Outcome,
+    response_model=AssessResponse,
     responses=ERRORS,
     summary="Assess a case",
     openapi_extra={"requestBody": {"required": True, "content": {
-        "application/json": {"schema": AssessRequest.model_json_schema(ref_template="#/components/schemas/{model}")}
+        JSON_MEDIA_TYPE: {"schema": AssessRequest.model_json_schema(ref_template="#/components/schemas/{model}")}
     }}},
 )
-async def post_assess(request: Request) -> Outcome:
+async def post_assess(request: Request) -> AssessResponse:
     """Walk the rules for these answers: the next question, or the action plan when complete.
 
     Stateless: nothing about the case is stored. Answers may be posted in any order.
     """
-    answers = read_answers(await request.body())
     state = request.app.state.pathway
+    answers = await read_answers(request, state.rulebook)
     outcome = assess(state.rulebook, answers, preset=state.settings.preset)
     # The engine built a valid Outcome: serialise it once, instead of FastAPI validating it again.
-    return Response(outcome.model_dump_json(), media_type="application/json")  # type: ignore[return-value]
-
-
-def read_answers(raw: bytes) -> dict[str, Any]:
-    """The answers object of a request body, or BodyShapeError saying what is wrong with the body."""
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise BodyShapeError(400, "malformed_json", "The request body is not valid JSON.") from None
-    shape = 'The body must be a JSON object of the form {"answers": {"question_id": "value", ...}}'
-    if not isinstance(body, dict):
-        raise BodyShapeError(422, "invalid_body", f"{shape}; it is a JSON {_json_kind(body)}.")
-    extra = sorted(k for k in body if k != "answers")
-    if extra:
-        raise BodyShapeError(422, "invalid_body", f"Unknown field '{extra[0][:80]}'. {shape}.")
-    if "answers" not in body:
-        raise BodyShapeError(422, "invalid_body", f"The field 'answers' is missing. {shape}.")
-    if not isinstance(body["answers"], dict):
-        raise BodyShapeError(422, "invalid_body", f"'answers' must be a JSON object; it is a JSON "
-                             f"{_json_kind(body['answers'])}.")
-    return body["answers"]
-
-
-def _json_kind(value: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
-        type(value), "number")
+    return Response(assess_response(outcome).model_dump_json(),  # type: ignore[return-value]
+                    media_type=JSON_MEDIA_TYPE)
 
 
 @router.get("/pathway", response_model=PathwayInfo, summary="Describe the loaded pathway")
@@ -193,3 +218,25 @@ def get_pathway(request: Request) -> PathwayInfo:
     # Staleness is judged today, not when the server started.
     return state.description.model_copy(  # type: ignore[no-any-return]
         update={"packs": packs_out(state.rulebook, dt.date.today())})
+
+
+def _ended(path: str) -> JSONResponse:
+    return error_response(410, "contract_version_ended", f"Contract version 1 has ended: use {path} "
+                          f"(contract version {CONTRACT_VERSION}).")
+
+
+GONE = {"model": ErrorBody, "description": "Contract version 1 has ended; the body names the v2 path."}
+
+
+@ended.post("/assess", status_code=410, response_model=ErrorBody, responses={410: GONE}, deprecated=True,
+            summary=f"Ended: use POST {ASSESS}")
+async def post_assess_v1() -> JSONResponse:
+    """Contract version 1 has ended: answers 410 Gone, naming ``POST /api/v2/assess``."""
+    return _ended(f"POST {ASSESS}")
+
+
+@ended.get("/pathway", status_code=410, response_model=ErrorBody, responses={410: GONE}, deprecated=True,
+           summary=f"Ended: use GET {PATHWAY}")
+def get_pathway_v1() -> JSONResponse:
+    """Contract version 1 has ended: answers 410 Gone, naming ``GET /api/v2/pathway``."""
+    return _ended(f"GET {PATHWAY}")

@@ -1,16 +1,21 @@
-"""The shape of every error the API returns, and the error for a body of the wrong shape."""
+"""The shape of every error the API returns, how a value sent is shown in one, and the error for a
+body of the wrong shape."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+ECHO_LIMIT = 100  # characters of a value sent that an error shows
 
 
 class ErrorDetail(BaseModel):
     question: str | None = None
     field: str | None = None
-    value: Any = None
+    value: str | None = Field(None, description="The value given, as JSON text: control characters and lone "
+                                                "surrogates escaped, cut at 100 characters.")
     allowed: list[str] | None = None
     message: str
 
@@ -18,12 +23,38 @@ class ErrorDetail(BaseModel):
 class ErrorBody(BaseModel):
     error: str
     message: str
-    details: list[ErrorDetail] = []
+    detail: list[ErrorDetail] = Field([], description="One entry per problem (at most 20), naming the question, "
+                                                      "the value given and the allowed values.")
 
 
 class BodyShapeError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, detail: list[ErrorDetail] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.detail = detail or []
+
+
+def escaped(text: str) -> str:
+    """Text with any lone surrogate written as its JSON escape (``\\udc80``), so it can always be encoded."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def echo(value: Any) -> str:
+    """A value sent, as JSON text for an error: ``"adlt"``, ``["health"]``, ``18``, ``null``.
+
+    Control characters and lone surrogates come out escaped, so showing a value never fails.
+    """
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        text = f"(a JSON {type(value).__name__} too deeply nested to show)"
+    text = escaped(text)
+    return text if len(text) <= ECHO_LIMIT else text[:ECHO_LIMIT - 3] + "..."
+
+
+def name_of(key: str) -> str:
+    """A question id or key as sent, for an error: escaped as JSON escapes it, without the quotes."""
+    text = escaped(json.dumps(key[:ECHO_LIMIT], ensure_ascii=False)[1:-1])
+    return text if len(key) <= ECHO_LIMIT else text + "..."

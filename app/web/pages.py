@@ -15,14 +15,16 @@ from starlette.datastructures import FormData
 from app.case_notes import outcome_as_text
 from app.engine.answers import validate_answers
 from app.engine.errors import AnswerError
-from app.engine.outcome import Outcome
+from app.engine.outcome import Outcome, ReferralOut
 from app.engine.walk import URGENCY_LABELS, Route, assess, route
 
 from . import htmx
 from .walk_token import TokenProblem, Walk, cookie_name, new_walk_id, valid_walk_id
 
 NONE_VALUE = "none"
-BANNER_ACTIONS = ("emergency_999", "interpreter", "speak_alone")
+# Act-now actions shown as urgent banners above every question once listed, in this order (999 first).
+# Their words come from the pack: each action's short_title and summary, as chosen for this user.
+BANNER_ACTIONS = ("emergency_999", "interpreter", "communication_adjustments", "speak_alone")
 MAX_FIELD_VALUES = 20
 # The cookie outlives its token by this long, so a walk that timed out is told so ("Your answers
 # have timed out") rather than "We cannot find your answers". The token itself is refused once it
@@ -133,9 +135,10 @@ def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _banners(outcome: Outcome) -> list[str]:
-    listed = {r.id for r in outcome.referrals}
-    return [aid for aid in BANNER_ACTIONS if aid in listed]
+def _banners(outcome: Outcome) -> list[ReferralOut]:
+    """The listed act-now actions shown as banners: the template shows each one's short_title and summary."""
+    listed = {r.id: r for r in outcome.referrals}
+    return [listed[aid] for aid in BANNER_ACTIONS if aid in listed]
 
 
 def _question_context(request: Request, walk: Walk, qid: str, outcome: Outcome) -> dict[str, Any]:

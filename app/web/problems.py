@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -13,31 +14,36 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.engine.errors import AnswerError
 
 from .body_limit import BodyTooLarge
-from .error_bodies import BodyShapeError, ErrorBody, ErrorDetail
+from .error_bodies import BodyShapeError, ErrorBody, ErrorDetail, echo, escaped, name_of
 from .walk_token import TokenProblem
 
 log = logging.getLogger("pathway.web")
 
+MAX_DETAIL = 20  # entries in an error's detail list
 
-def error_response(status: int, code: str, message: str, details: list[ErrorDetail] | None = None,
+
+class ErrorJSONResponse(JSONResponse):
+    """JSON that always encodes: a lone surrogate left in any text is written as its JSON escape."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+        return text.encode("utf-8", "backslashreplace")
+
+
+def error_response(status: int, code: str, message: str, detail: list[ErrorDetail] | None = None,
                    headers: dict[str, str] | None = None) -> JSONResponse:
-    body = ErrorBody(error=code, message=message, details=details or [])
-    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
-
-
-def _shown(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value if not isinstance(value, str) or len(value) <= 200 else value[:200] + "..."
-    if isinstance(value, list):
-        return [_shown(v) for v in value[:20]]
-    return str(type(value).__name__)
+    body = ErrorBody(error=code, message=message, detail=(detail or [])[:MAX_DETAIL])
+    return ErrorJSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
 
 
 def answer_error(exc: AnswerError) -> JSONResponse:
-    details = [ErrorDetail(question=p.question[:100], value=_shown(p.value), allowed=p.allowed or None,
-                           message=p.message) for p in exc.problems]
-    return error_response(422, "invalid_answers", "Some answers are not valid: " + "; ".join(
-        p.message for p in exc.problems[:5]), details)
+    problems = exc.problems
+    detail = [ErrorDetail(question=name_of(p.question), value=echo(p.value), allowed=p.allowed or None,
+                          message=escaped(p.message)) for p in problems[:MAX_DETAIL]]
+    count = f"{len(problems)} answers are not valid" if len(problems) > 1 else "An answer is not valid"
+    listed = f" (the first {MAX_DETAIL} are listed under detail)" if len(problems) > MAX_DETAIL else ""
+    return error_response(422, "invalid_answers", f"{count}{listed}: " + "; ".join(
+        d.message for d in detail[:5]) + ("; ..." if len(problems) > 5 else ""), detail)
 
 
 def _validation_message(err: dict[str, Any]) -> ErrorDetail:
@@ -109,11 +115,11 @@ def install(app: FastAPI) -> None:
                 seen.add(detail.message)
                 details.append(detail)
         return error_response(422, "invalid_body", "The request body has the wrong shape: " + "; ".join(
-            d.message for d in details[:5]), details[:50])
+            d.message for d in details[:5]), details)
 
     @app.exception_handler(BodyShapeError)
     async def _shape(request: Request, exc: BodyShapeError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, exc.detail)
 
     @app.exception_handler(BodyTooLarge)
     async def _too_large(request: Request, exc: BodyTooLarge) -> Response:

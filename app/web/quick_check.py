@@ -8,35 +8,41 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.engine.errors import AnswerError
+from app.engine.rulebook import Question
 from app.engine.walk import assess
 
 from .pages import MAX_FIELD_VALUES, page
 
 router = APIRouter(include_in_schema=False)
 
-QUICK_QUESTIONS = (
-    "immediate_danger", "age_group", "organisation", "action", "purpose", "exploited_as_child", "means",
-    "slavery_servitude_forced_labour", "capacity_concern", "consent_nrm",
-)
 HEADLINE_ACTIONS = ("nrm_referral", "duty_to_notify", "seek_consent")
+# Never asked of a child: shown as "not needed" with the reason when the person is treated as a child.
+CHILD_NEVER_ASKED = ("consent_nrm", "consent_given_alone", "capacity_concern")
+
+
+def quick_questions(request: Request) -> list[Question]:
+    """The questions the pack marks ``quick_check: true``, in the walk's order."""
+    return [q for q in request.app.state.pathway.rulebook.questions if q.quick_check]
 
 
 def _render(request: Request, answers: dict[str, Any], status: int = 200, errors: list[str] | None = None,
             submitted: bool = False) -> HTMLResponse:
     state = request.app.state.pathway
-    questions = [request.app.state.questions[q] for q in QUICK_QUESTIONS if q in request.app.state.questions]
+    questions = quick_questions(request)
+    quick_ids = {q.id for q in questions}
     preset = state.settings.preset
     if preset:
         questions = [q for q in questions if q.id not in preset]
-    outcome = assess(state.rulebook, answers, preset=preset)
+    outcome = assess(state.rulebook, answers, preset=preset, in_order=False)
     skipped = set(outcome.skipped_questions)
-    ignored = [request.app.state.questions[q].short for q in outcome.ignored_answers if q in QUICK_QUESTIONS]
+    ignored = [request.app.state.questions[q].short for q in outcome.ignored_answers if q in quick_ids]
     headline = [r for r in outcome.referrals if r.id in HEADLINE_ACTIONS]
     others = [r for r in outcome.referrals if r.id not in HEADLINE_ACTIONS]
     return page(
         request, "quick_check.html", status=status, title="Quick check: consent and duty to notify",
         questions=questions, answers=answers, skipped=skipped, outcome=outcome, ignored=ignored,
-        headline=headline, others=others, errors=errors or [], submitted=submitted,
+        headline=headline, others=others, child_never_asked=CHILD_NEVER_ASKED, errors=errors or [],
+        submitted=submitted,
     )
 
 
@@ -50,8 +56,9 @@ async def quick_check(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=MAX_FIELD_VALUES * 2)
     answers: dict[str, Any] = {}
     errors: list[str] = []
+    quick_ids = {q.id for q in quick_questions(request)}
     for key in form:
-        if key not in QUICK_QUESTIONS:
+        if key not in quick_ids:
             errors.append("The form had an unexpected field. Answer the questions shown and check again.")
             continue
         values = [v for v in form.getlist(key) if isinstance(v, str)]

@@ -122,8 +122,9 @@ def training_step(request: Request, slug: str, number: int) -> Response:
     info = request.app.state.questions[qid]
     given = case.scenario.answers[qid]
     so_far = {q: case.answers()[q] for q in case.asked[: number - 1]}
-    before = assess(case.book, so_far)
-    after = assess(case.book, {**so_far, qid: given.answer})
+    preset = case.scenario.preset or None
+    before = assess(case.book, so_far, preset=preset)
+    after = assess(case.book, {**so_far, qid: given.answer}, preset=preset)
     expected = given.answer if isinstance(given.answer, list) else [given.answer]
     return page(
         request, "training_step.html", title=f"Step {number}: {info.text}", case=case, number=number,
@@ -156,7 +157,7 @@ def training_what_if(request: Request, slug: str) -> Response:
             extra[key] = _parse_value(questions[key].type, value)
     changed = {**answers, **extra, qid: _parse_value(questions[qid].type, raw)}
     try:
-        after = assess(case.book, changed)
+        after = assess(case.book, changed, preset=case.scenario.preset or None)
     except AnswerError as exc:
         return page(request, "error.html", status=422, title="That answer is not one of the options",
                     message="; ".join(p.message for p in exc.problems))

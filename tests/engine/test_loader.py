@@ -84,22 +84,77 @@ ONE_FAULT: dict[str, Expected] = {
         "national/actions.yaml", 52,
         "action 'nrm_referral' names contact 'modern_slavery_helpine', which is not defined",
         "did you mean 'modern_slavery_helpline'?"),
-    "verified_contact_without_date": Expected(
-        "national/contacts.yaml", 3, "contacts[emergency_999]: a verified contact needs 'last_verified' and 'source'"),
+    # contract v2 contacts: who checked them, constants, sources users can find, and local slots
+    "contact_checked_by_without_date": Expected(
+        "national/contacts.yaml", 30, "contacts[modern_slavery_helpline]: 'checked_by' needs 'checked_on': the day "
+        "they rang the number or loaded the page"),
+    "contact_checked_without_role": Expected(
+        "national/contacts.yaml", 30, "contacts[modern_slavery_helpline]: 'checked_on' needs 'checked_by': the role "
+        "(not the name) of who checked it"),
+    "contact_checked_in_the_future": Expected(
+        "national/contacts.yaml", 30, "contacts[modern_slavery_helpline]: 'checked_on' is 2999-01-01, after today: "
+        "record the day it was checked"),
+    "constant_contact_checked": Expected(
+        "national/contacts.yaml", 23,
+        "contacts[emergency_999]: a constant number (999) is never shown as checked: remove 'checked_on'"),
+    "constant_contact_not_an_emergency_number": Expected(
+        "national/contacts.yaml", 28, "contacts[modern_slavery_helpline]: only 999, 112 and 101 are constant; "
+        "'08000 121 700' is checked like any other number"),
+    "contact_source_cites_facts_sheet": Expected(
+        "national/contacts.yaml", 28, "contacts[modern_slavery_helpline].source: users see a contact's source: name "
+        "the organisation, law or guidance, not the facts sheet, its source keys or the seed"),
+    "contact_source_date_not_a_date": Expected(
+        "national/contacts.yaml", 29, "contacts[modern_slavery_helpline].source_date: '2026-13' is not a date: write "
+        "2024-08-22, or 2026-04 or 2020 when the source gives no day, or null when it is undated"),
+    "contact_source_date_in_the_future": Expected(
+        "national/contacts.yaml", 29, "contacts[modern_slavery_helpline]: 'source_date' is 2999-04, after today: "
+        "give the source's own date"),
+    "national_contact_fills_slot": Expected(
+        "national/contacts.yaml", 25, "contacts[modern_slavery_helpline]: only a local pack's contact fills a "
+        "contact slot; a national action names the slot itself"),
+    "contact_slot_with_contact_id": Expected(
+        "national/contacts.yaml", 15,
+        "contact slot 'emergency_999' has the id of a contact; actions name both, so give the slot an id of its own"),
+    "unknown_contact_slot": Expected(
+        "local/minimal/contacts.yaml", 4, "contacts[local_housing]: 'hosuing' is not a contact slot of the national "
+        "pack; slots: childrens_services, childrens_out_of_hours, housing", "did you mean 'housing'?"),
+    "contact_slot_filled_twice": Expected(
+        "local/minimal/contacts.yaml", 11, "contact slot 'housing' is already filled by 'local_housing'; a slot "
+        "takes one contact: add others to the action through action_contacts"),
     "never_input_read": Expected(
         "national/actions.yaml", 62,
         "condition reads 'nationality', which must never be an input to a decision (invariants: never_inputs)"),
     "never_input_read_by_determination": Expected(
         "national/determinations.yaml", 10,
         "condition reads 'nationality', which must never be an input to a decision (invariants: never_inputs)"),
+    "always_any_of_unknown_action": Expected(
+        "national/invariants.yaml", 20, "invariant names action 'nrm_referal', which does not exist",
+        "did you mean 'nrm_referral'?"),
+    "always_any_of_and_actions": Expected(
+        "national/invariants.yaml", 11,
+        "invariants.always[children_go_to_childrens_services]: an 'always' rule names either 'actions' (all of "
+        "them are listed) or 'any_of' (at least one of them is listed)"),
+    "never_unknown_assumption": Expected(
+        "national/invariants.yaml", 12, "invariant names assumption 'age_presumed_chlid', which does not exist",
+        "did you mean 'age_presumed_child'?"),
     "invalid_yaml_syntax": Expected(
         "national/questions.yaml", 9, "invalid YAML: mapping values are not allowed here"),
     "yaml_python_tag": Expected(
-        "national/contacts.yaml", 13,
+        "national/contacts.yaml", 26,
         "tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed in a rule pack"),
     "alias_bomb": Expected(
         "national/guidance.yaml", 8, "document is too large: more than 100000 values once aliases are expanded"),
     "nesting_too_deep": Expected("national/actions.yaml", 8, "nesting is deeper than 40 levels"),
+    "variant_unknown_key": Expected(
+        "national/actions.yaml", 8,
+        f"unknown key 'titel' in actions[emergency_999].variants[0]; allowed: "
+        f"{', '.join(schema.VariantDoc.model_fields)}",
+        "did you mean 'title'?"),
+    "variant_without_wording": Expected(
+        "national/actions.yaml", 7,
+        "actions[emergency_999].variants[0]: a variant changes at least one of title, short_title, summary, who_acts"),
+    "variant_misspelt_fact": Expected(
+        "national/actions.yaml", 7, "condition refers to 'age_grup'", "did you mean 'age_group'?"),
     "overlay_changes_actions": Expected(
         "local/minimal/actions.yaml", 2,
         "a local pack may not change 'actions': it may only add contacts, services for needs, optional questions "
@@ -139,8 +194,9 @@ SEVERAL: dict[str, list[Expected]] = {
         Expected("local/minimal/actions.yaml", 2,
                  "a local pack may not change 'actions': it may only add contacts, services for needs, optional "
                  "questions and availability flags, and change wording"),
-        Expected("national/contacts.yaml", 3,
-                 "contacts[emergency_999]: a verified contact needs 'last_verified' and 'source'"),
+        Expected("national/contacts.yaml", 32,
+                 "unknown key 'last_verified' in contacts[modern_slavery_helpline]; allowed: "
+                 f"{', '.join(schema.ContactDoc.model_fields)}"),
         Expected("national/questions.yaml", 9, "invalid YAML: mapping values are not allowed here"),
     ],
 }
@@ -149,6 +205,7 @@ SEVERAL: dict[str, list[Expected]] = {
 ALSO_CHANGED = {
     "never_input_read": {"national/questions.yaml"},
     "never_input_read_by_determination": {"national/questions.yaml"},
+    "never_unknown_assumption": {"national/determinations.yaml"},
 }
 
 

@@ -1,4 +1,4 @@
-"""The walk's contract behaviour, case by case: answers in, outcome out (contract v1)."""
+"""The walk's contract behaviour, case by case: answers in, outcome out (contract v2)."""
 
 from __future__ import annotations
 
@@ -19,18 +19,21 @@ from tests.conftest import TODAY
 TYRONE: dict[str, Any] = {
     "immediate_danger": "no", "age_group": "adult", "organisation": "local_authority",
     "communication_support": "no", "safe_to_talk": "yes", "action": "yes", "purpose": "yes",
-    "exploited_as_child": "no", "means": "yes", "exploitation_types": ["labour"], "capacity_concern": "no",
-    "consent_nrm": "yes", "care_support_needs": "no", "dependent_children": "no", "other_victims": "no",
+    "exploited_as_child": "no", "means": "yes", "exploitation_types": ["labour"], "partner_or_family_exploiter": "no",
+    "capacity_concern": "no", "consent_nrm": "yes", "care_support_needs": "no", "dependent_children": "no",
+    "other_victims": "no",
     "homeless_or_at_risk": "no", "arrested_or_charged": "no", "immediate_needs": [], "longer_term_needs": [],
 }
 LINH: dict[str, Any] = {
-    **TYRONE, "organisation": "ngo_first_responder", "communication_support": "yes", "consent_nrm": "no",
+    **TYRONE, "organisation": "ngo_first_responder", "communication_support": "yes",
+    "communication_needs": ["spoken_language"], "consent_nrm": "no",
     "homeless_or_at_risk": "tonight", "immediate_needs": ["accommodation", "interpreter"],
 }
 COUNTY_LINES: dict[str, Any] = {
     "immediate_danger": "no", "age_group": "child", "organisation": "police", "communication_support": "no",
     "safe_to_talk": "yes", "action": "yes", "purpose": "yes", "exploitation_types": ["criminal"],
-    "arrested_or_charged": "yes", "immediate_needs": [], "longer_term_needs": [],
+    "partner_or_family_exploiter": "no", "dependent_children": "no", "other_victims": "no",
+    "homeless_or_at_risk": "no", "arrested_or_charged": "yes", "immediate_needs": [], "longer_term_needs": [],
 }
 # An adult about whom nothing was confirmed: modern slavery is only possible.
 UNCONFIRMED: dict[str, Any] = {
@@ -41,10 +44,10 @@ UNCONFIRMED: dict[str, Any] = {
 NOT_EXPLOITED: dict[str, Any] = {
     "immediate_danger": "no", "age_group": "adult", "organisation": "police", "communication_support": "no",
     "safe_to_talk": "yes", "action": "no", "purpose": "no", "slavery_servitude_forced_labour": "no",
-    "homeless_or_at_risk": "no",
+    "work_concerns": "no", "homeless_or_at_risk": "no",
 }
-ADULT_ONLY = ("exploited_as_child", "means", "capacity_concern", "consent_nrm", "care_support_needs",
-              "dependent_children", "other_victims")
+# Asked only of adults (v2 asks dependent_children and other_victims of everyone).
+ADULT_ONLY = ("exploited_as_child", "means", "capacity_concern", "consent_nrm", "care_support_needs")
 
 
 def run(book: Rulebook, answers: Mapping[str, Any], **kwargs: Any) -> Outcome:
@@ -133,13 +136,17 @@ def test_no_999_when_no_one_is_in_danger(book: Rulebook) -> None:
 def test_999_stays_first_among_other_urgent_actions(book: Rulebook) -> None:
     """With several act-now actions (interpreter, speak alone, children's services, emergency support)
     the 999 call is still first, at every step of the walk."""
-    answers = {**COUNTY_LINES, "immediate_danger": "unsure", "communication_support": "yes", "safe_to_talk": "no"}
+    answers = {**COUNTY_LINES, "immediate_danger": "unsure", "communication_support": "yes",
+               "communication_needs": ["spoken_language"], "safe_to_talk": "no"}
     for _, outcome in list(steps(book, answers))[1:]:
         assert ids(outcome)[0] == "emergency_999"
     final = run(book, answers)
     assert [r.id for r in final.referrals if r.urgency == 1] == [
         "emergency_999", "interpreter", "speak_alone", "childrens_social_care"]
-    adult = run(book, {**LINH, "immediate_danger": "yes", "consent_nrm": "yes", "safe_to_talk": "unsure"})
+    # v2: a consent given while they could not be seen alone counts only if given alone earlier.
+    adult = run(book, {**LINH, "immediate_danger": "yes", "consent_nrm": "yes", "safe_to_talk": "unsure",
+                       "consent_given_alone": "yes"})
+    assert adult.complete
     assert ids(adult)[:5] == ["emergency_999", "interpreter", "speak_alone", "victim_care_contract", "nrm_referral"]
 
 
@@ -277,7 +284,7 @@ def test_purpose_no_ignores_the_questions_it_makes_pointless(book: Rulebook) -> 
 # --------------------------------------------------------------------------- the deployment's preset
 
 
-def test_preset_organisation_skips_the_question_and_says_so(book: Rulebook) -> None:
+def test_organisation_preset_skips_the_question_and_says_so(book: Rulebook) -> None:
     """A deployment that presets the organisation never asks it; the walk uses the preset and states the
     assumption in plain words; the answer is shown as coming from the preset."""
     answers = {k: v for k, v in TYRONE.items() if k != "organisation"}
@@ -287,7 +294,7 @@ def test_preset_organisation_skips_the_question_and_says_so(book: Rulebook) -> N
     assert final.complete
     assert final.determinations.first_responder is True
     assert final.determinations.duty_to_notify_basis == "statutory"
-    assert "preset_organisation" in final.assumption_ids
+    assert "organisation_preset" in final.assumption_ids
     assert any("deployment's setting" in a and "Police" in a for a in final.assumptions)
     org = [a for a in final.answered if a.id == "organisation"]
     assert len(org) == 1 and org[0].preset and org[0].answer == "police"
@@ -297,7 +304,7 @@ def test_an_answer_in_the_request_wins_over_the_preset(book: Rulebook) -> None:
     """When the request gives an organisation, the preset is not used and no assumption is stated."""
     outcome = run(book, {**TYRONE, "organisation": "health"}, preset={"organisation": "police"})
     assert outcome.determinations.first_responder is False
-    assert "preset_organisation" not in outcome.assumption_ids
+    assert "organisation_preset" not in outcome.assumption_ids
     assert "first_responder_contact" in ids(outcome)
 
 
@@ -331,19 +338,25 @@ def test_a_childs_needs_are_met_through_childrens_services(book: Rulebook) -> No
 
 def test_an_adults_needs_show_the_lewisham_service_or_none_recorded(lewisham_book: Rulebook) -> None:
     """With the Lewisham pack each of an adult's needs names the local service that meets it, or says
-    plainly 'No local service recorded'; nothing is invented."""
+    plainly 'No local service recorded'; nothing is invented, and a contact no primary source confirms
+    says 'Confirm locally'."""
     outcome = run(lewisham_book, {**TYRONE, "immediate_needs": ALL_IMMEDIATE, "longer_term_needs": ALL_LONGER})
     services = {n.id: n.service for n in outcome.needs.immediate + outcome.needs.longer_term}
     assert set(services) == set(ALL_IMMEDIATE + ALL_LONGER)
-    assert services["health"].name == "Lewisham and Greenwich NHS Trust" and services["health"].recorded
-    assert services["accommodation"].name == "London Borough of Lewisham housing services"
+    assert services["health"].name == "University Hospital Lewisham, Emergency Department"
+    assert services["health"].recorded
+    accommodation = services["accommodation"]
+    assert accommodation.name == "Lewisham Housing Options"
+    assert accommodation.contact is not None and accommodation.contact.phone == "020 8314 7007"
+    assert "020 8314 7007" in (accommodation.details or "")  # the out-of-hours line, in words
     assert services["community_support"].recorded
+    assert services["asylum"].name.startswith("Lewisham Refugee and Migrant Network") and services["asylum"].recorded
     assert services["hot_food"].name == "No local service recorded" and not services["hot_food"].recorded
     assert services["family_contact"].name == "No local service recorded"
+    substance = services["substance_misuse"].contact
+    assert substance is not None and "Confirm locally" in substance.notices  # a regulator's 2022 listing
     for service in services.values():
         assert service.recorded == (service.name != "No local service recorded")
-        if service.contact is not None:
-            assert service.contact.confirm_locally, "no Lewisham number is confirmed"
 
 
 def test_the_national_pack_alone_records_no_local_services(national_book: Rulebook) -> None:
@@ -362,37 +375,18 @@ def test_only_the_needs_chosen_come_back(book: Rulebook) -> None:
     assert "health_referral" in ids(outcome)
 
 
-def test_unverified_contacts_are_marked_confirm_locally(book: Rulebook) -> None:
-    """A contact not confirmed in the facts sheet is marked confirm_locally; a verified one carries the
-    date it was verified."""
-    outcome = run(book, {**LINH, "immediate_danger": "yes"})
-    contacts = [c for r in outcome.referrals for c in r.contacts]
-    assert contacts
-    for contact in contacts:
-        assert contact.confirm_locally is (not contact.verified)
-        if contact.verified:
-            assert contact.last_verified is not None
-    glaa = referral(outcome, "labour_enforcement").contact
-    assert glaa is not None and glaa.id == "glaa_intelligence" and glaa.confirm_locally
-    call = referral(outcome, "emergency_999").contact
-    assert call is not None and call.verified and not call.confirm_locally
-
-
-def test_lewisham_contacts_are_all_confirm_locally(lewisham_book: Rulebook) -> None:
-    """Every Lewisham contact comes from the strategy without a confirmed number: all confirm locally."""
-    outcome = run(lewisham_book, {**TYRONE, "care_support_needs": "yes", "homeless_or_at_risk": "tonight"})
-    local = [c for r in outcome.referrals for c in r.contacts if c.pack == "lewisham"]
-    assert {c.id for c in local} >= {"lewisham_victim_care_pathway", "lewisham_adult_social_care", "lewisham_housing"}
-    assert all(c.confirm_locally and not c.verified for c in local)
-
-
 # --------------------------------------------------------------------------- staleness
 
 
-def test_no_warnings_while_packs_and_contacts_are_current(book: Rulebook) -> None:
-    """On the packs' review date nothing is stale."""
+def test_no_pack_warnings_on_the_review_date(book: Rulebook) -> None:
+    """On the packs' review date no pack is stale: the only warnings are about contacts whose own date
+    (checked, or else their source's) is more than 12 months old (tests/engine/test_contacts.py)."""
     outcome = run(book, LINH)
-    assert outcome.warnings == []
+    stale = [c for r in outcome.referrals for c in r.contacts if c.stale]
+    stale += [n.service.contact for n in outcome.needs.immediate + outcome.needs.longer_term
+              if n.service.contact and n.service.contact.stale]
+    assert len(outcome.warnings) == len({c.id for c in stale})
+    assert all(w.startswith("The contact details for ") for w in outcome.warnings)
     assert not any(p.stale for p in outcome.packs)
 
 
@@ -410,24 +404,6 @@ def test_a_pack_reviewed_over_12_months_ago_is_warned_about(book: Rulebook) -> N
     assert all(p.stale for p in later.packs)
 
 
-def test_a_contact_verified_over_12_months_ago_is_warned_about(book: Rulebook) -> None:
-    """A listed contact whose last_verified is more than 12 months before today is marked stale and
-    named in a warning, while fresher contacts and the pack itself are not."""
-    outcome = run(book, {**TYRONE, "immediate_danger": "yes"})
-    police = next(c for r in outcome.referrals for c in r.contacts if c.id == "police_101")
-    assert police.last_verified is not None
-    day_after = police.last_verified.replace(year=police.last_verified.year + 1) + dt.timedelta(days=1)
-    assert all(p.last_reviewed.replace(year=p.last_reviewed.year + 1) >= day_after for p in book.packs)
-    later = run(book, {**TYRONE, "immediate_danger": "yes"}, today=day_after)
-    stale = {c.id for r in later.referrals for c in r.contacts if c.stale}
-    assert "police_101" in stale
-    assert "emergency_999" not in stale
-    assert [w for w in later.warnings if "Police non-emergency" in w]
-    assert not [w for w in later.warnings if "rule pack" in w]
-    on_the_day = run(book, {**TYRONE, "immediate_danger": "yes"}, today=day_after - dt.timedelta(days=1))
-    assert not any(c.stale for r in on_the_day.referrals for c in r.contacts)
-
-
 # --------------------------------------------------------------------------- reasons
 
 
@@ -435,8 +411,8 @@ def test_reasons_quote_the_labels_of_the_answers(book: Rulebook) -> None:
     """Reasons quote the user's answers as they saw them (the option's label), not the stored value."""
     outcome = run(book, {**LINH, "immediate_danger": "unsure", "consent_nrm": "not_asked"})
     assert "“Not sure”" in reasons(outcome, "emergency_999")
-    assert "“Yes”" in reasons(outcome, "interpreter")
-    assert "“No, nowhere safe tonight”" in reasons(outcome, "housing_referral")
+    assert "“A qualified interpreter for a spoken language”" in reasons(outcome, "interpreter")
+    assert "“Yes, nowhere safe tonight”" in reasons(outcome, "housing_referral")
     assert "“Not asked yet”" in reasons(outcome, "seek_consent")
     assert "“Labour or financial exploitation”" in reasons(outcome, "labour_enforcement")
     for r in outcome.referrals:
@@ -475,15 +451,21 @@ def test_helpline_reasons_differ_by_why_it_is_listed(book: Rulebook) -> None:
 
 def test_helpline_reason_when_exploitation_is_reported_but_the_test_is_not_met(book: Rulebook) -> None:
     """Exploitation reported but modern slavery not indicated: the Helpline is listed to advise, and
-    the reason says so, quoting the answer."""
+    the reason says so, in words that follow the answer (v2 words the answer rather than quoting its label)."""
     answers = {**NOT_EXPLOITED, "purpose": "unsure", "exploited_as_child": "no", "means": "no",
-               "exploitation_types": [], "capacity_concern": "no", "care_support_needs": "no",
-               "dependent_children": "no", "immediate_needs": [], "longer_term_needs": []}
+               "exploitation_types": [], "partner_or_family_exploiter": "no", "capacity_concern": "no",
+               "care_support_needs": "no", "dependent_children": "no", "arrested_or_charged": "no",
+               "immediate_needs": [], "longer_term_needs": []}
     outcome = run(book, answers)
     assert outcome.complete and outcome.determinations.modern_slavery == "no"
     text = reasons(outcome, "modern_slavery_helpline")
-    assert "Exploitation was reported (“Not sure”)" in text
+    assert "not sure whether they were exploited" in text and "test for modern slavery is not met" in text
     assert "Modern slavery is" not in text
+    said_yes = run(book, {**answers, "purpose": "yes"})
+    assert said_yes.complete and said_yes.determinations.modern_slavery == "no"
+    text = reasons(said_yes, "modern_slavery_helpline")
+    assert "You said they were exploited" in text and "test for modern slavery is not met" in text
+    assert "not sure whether" not in text and "Modern slavery is" not in text
 
 
 def test_nrm_reasons_for_a_child_and_for_an_adult(book: Rulebook) -> None:
@@ -493,7 +475,7 @@ def test_nrm_reasons_for_a_child_and_for_an_adult(book: Rulebook) -> None:
     assert "without consent" in child and "Children's services must be contacted first" in child
     assert "informed consent" not in child
     adult = reasons(run(book, TYRONE), "nrm_referral")
-    assert "“Yes, they consent”" in adult and "without consent" not in adult
+    assert "informed consent (“They consent”)" in adult and "without consent" not in adult
 
 
 # --------------------------------------------------------------------------- answer errors
@@ -582,14 +564,26 @@ def test_police_report_without_consent_when_capacity_is_in_doubt(book: Rulebook)
 
 @pytest.mark.parametrize("organisation", ["police", "labour_enforcement"])
 def test_a_police_or_labour_user_records_it_in_their_own_organisation(book: Rulebook, organisation: str) -> None:
-    """For a police or labour-enforcement user the intelligence is recorded in their own organisation,
-    still without identifying the person, and support never depends on their cooperation."""
+    """For a police or labour-enforcement user the intelligence is recorded, not shared, still without
+    identifying the person, and support never depends on their cooperation. A police user's police report
+    is recording the crime in their own force (v2), never "report to the police"."""
     outcome = run(book, {**LINH, "organisation": organisation})
     for aid in ("police_report", "labour_enforcement"):
         text = reasons(outcome, aid)
-        assert "record the intelligence in your own organisation" in text
-        assert "share intelligence" not in text
+        assert "record the intelligence" in text.lower() and "without identifying them" in text
+        assert "share intelligence" not in text.lower()
+    assert "Record the intelligence in your own organisation" in reasons(outcome, "labour_enforcement")
     assert "never a condition of support" in reasons(outcome, "police_report")
+    police = referral(outcome, "police_report")
+    if organisation == "police":
+        assert police.title == "Record the crime and intelligence in your force"
+        text = reasons(outcome, "police_report")
+        assert "your force's procedures" in text and "modern slavery lead" in text
+        assert "police need the intelligence" not in text
+    else:
+        # a labour enforcement officer records it in their own organisation and shares it with the police
+        assert police.title == "Share intelligence with the police"
+        assert "share it with the police" in police.summary
 
 
 def test_police_report_with_consent_says_engagement_is_their_choice(book: Rulebook) -> None:
@@ -605,11 +599,11 @@ def test_seek_consent_says_what_to_explain_first(book: Rulebook) -> None:
     outcome = run(book, {**TYRONE, "consent_nrm": "not_asked"})
     text = reasons(outcome, "seek_consent")
     for words in ("what the NRM is", "support it offers", "possible outcomes", "police", "councils",
-                  "withdraw at any time", "confidentiality is not absolute", "must still notify"):
+                  "withdraw at any time", "confidentiality is not absolute", "notify the Home Office anonymously now"):
         assert words in text
     charity = reasons(run(book, {**TYRONE, "organisation": "ngo_first_responder", "consent_nrm": "not_asked"}),
                       "seek_consent")
-    assert "must still notify" not in charity
+    assert "notify the Home Office" not in charity
 
 
 @pytest.mark.parametrize(("organisation", "basis", "consent"), [
@@ -639,18 +633,29 @@ def test_legal_advice_defence_reasons(book: Rulebook, arrested: str, urgency: in
     assert item.urgency == urgency
     text = " ".join(item.reasons)
     for words in ("investigating officer", "solicitor", "A lawyer decides", "statutory defence",
-                  "some offences are excluded"):
+                  "some serious offences are excluded"):
+        assert words in text
+    # v2: for a child, an appropriate adult, the youth justice service, and no need to show compulsion.
+    for words in ("appropriate adult", "youth justice service", "do not need to show they were compelled"):
         assert words in text
 
 
 @pytest.mark.parametrize(("homeless", "urgency"), [("tonight", 2), ("unsure", 2), ("within_56_days", 3)])
 def test_housing_referral_reasons(book: Rulebook, homeless: str, urgency: int) -> None:
     """housing_referral: with the person's consent and to the council of their choice; a legal duty for
-    the bodies that hold it; the council decides eligibility."""
+    the bodies that hold it (v2: named to the health and council users who may hold it, not to a charity);
+    the council decides eligibility."""
     item = referral(run(book, {**LINH, "homeless_or_at_risk": homeless}), "housing_referral")
     assert item.urgency == urgency
     text = " ".join(item.reasons)
-    for words in ("consent", "council of their choice", "legal duty to refer",
+    for words in ("consent", "council of their choice", "council decides whether they are eligible"):
+        assert words in text
+    assert "legal duty to refer" not in text
+    health = referral(run(book, {**LINH, "organisation": "health", "homeless_or_at_risk": homeless}),
+                      "housing_referral")
+    assert health.urgency == urgency
+    text = " ".join(health.reasons)
+    for words in ("consent", "council of their choice", "legal duty to refer", "emergency departments",
                   "council decides whether they are eligible"):
         assert words in text
 
@@ -705,8 +710,9 @@ def pack_texts(book: Rulebook) -> Iterator[str]:
     yield from (book.child_route.name or "", book.child_route.details or "")
     for c in book.contacts.values():
         yield from (c.name, c.notes or "")
-    for r in (*book.invariants.never, *book.invariants.always, *book.invariants.ordering):
-        yield r.text
+    yield from (r.text for r in book.invariants.never)
+    yield from (r.text for r in book.invariants.always)
+    yield from (r.text for r in book.invariants.ordering)
 
 
 def test_no_sentence_states_a_reasonable_grounds_threshold(book: Rulebook) -> None:

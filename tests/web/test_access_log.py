@@ -43,7 +43,7 @@ def test_a_whole_case_logs_nothing_sensitive(tmp_path: Path, caplog: pytest.LogC
             token = client.cookies.get(f"pathway_walk_{walk}", path=f"/w/{walk}")
             secrets_seen.append(str(token))
         assert client.get(location).status_code == 200
-        client.post("/api/v1/assess", json={"answers": answers})
+        client.post("/api/v2/assess", json={"answers": answers})
         assert response.headers["x-request-id"]
     records = [r.getMessage() for r in caplog.records if r.name == "pathway.access"]
     assert len(records) > 20
@@ -51,7 +51,7 @@ def test_a_whole_case_logs_nothing_sensitive(tmp_path: Path, caplog: pytest.LogC
     for record in records:
         data = json.loads(record)
         assert tuple(data) == ALLOWED_FIELDS
-        assert "{" in data["route"] or data["route"] in ("/start", "/api/v1/assess")
+        assert "{" in data["route"] or data["route"] in ("/start", "/api/v2/assess")
     for secret in secrets_seen:
         assert secret not in text
     assert not re.search(r"tonight|labour|interpreter|ngo_first_responder", text)

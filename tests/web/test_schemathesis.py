@@ -8,6 +8,7 @@ from pathlib import Path
 import schemathesis
 from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from app.config import Settings
 from app.main import create_app
@@ -21,9 +22,14 @@ CALLS: list[int] = []
 @SCHEMA.parametrize()
 @settings(max_examples=1200, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_api_conforms_to_its_schema(case: schemathesis.Case) -> None:
-    """Generated requests, valid and invalid, get documented responses and never a server error."""
+    """Generated requests, valid and invalid, get documented responses and never a server error.
+
+    The ended v1 paths (deprecated) refuse every request with 410 Gone by design, so there a valid
+    request is not expected to be accepted.
+    """
     CALLS.append(1)
-    case.call_and_validate()
+    ended = case.operation.definition.raw.get("deprecated") is True
+    case.call_and_validate(excluded_checks=[positive_data_acceptance] if ended else None)
 
 
 def test_enough_requests_were_generated() -> None:

@@ -61,15 +61,22 @@ def test_pathway_page_draws_every_question_and_action(client: TestClient, lewish
 
 @pytest.mark.parametrize("fmt", ["svg", "dot", "mermaid"])
 def test_cli_diagram_formats(fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """`pathway diagram --format` prints the same flow as SVG, DOT or Mermaid."""
+    """`pathway diagram --format` prints the same flow as SVG, DOT or Mermaid. In v2 consent reaches the NRM
+    referral through the consent_status determination (with consent_given_alone beside consent_nrm)."""
     assert main(["diagram", "--format", fmt, "--rules", str(RULES)]) == 0
     out = capsys.readouterr().out
     if fmt == "svg":
         ET.fromstring(out)
     elif fmt == "dot":
-        assert out.startswith("digraph pathway {") and '"consent_nrm" -> "nrm_referral";' in out
+        assert out.startswith("digraph pathway {")
+        for arrow in ('"consent_nrm" -> "consent_status";', '"consent_given_alone" -> "consent_status";',
+                      '"consent_status" -> "nrm_referral";'):
+            assert arrow in out
     else:
-        assert out.startswith("flowchart LR") and "consent_nrm --> nrm_referral" in out
+        assert out.startswith("flowchart LR")
+        for arrow in ("consent_nrm --> consent_status", "consent_given_alone --> consent_status",
+                      "consent_status --> nrm_referral"):
+            assert arrow in out
 
 
 def test_diagram_follows_the_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -133,11 +140,16 @@ def test_what_if_child_never_asks_consent(client: TestClient) -> None:
 
 
 def test_what_if_that_opens_questions_asks_them(client: TestClient) -> None:
-    """When a flip opens a question the case never answered, it is shown as pending and can be answered."""
+    """When a flip opens a question the case never answered, it is shown as pending and can be answered,
+    one question at a time (v2: once modern slavery is no, an adult is asked about work concerns too)."""
     page = client.get("/training/seed_tyrone/what-if", params={"flip": "purpose:no"}).text
     assert 'id="pending"' in page and "Pending: Is the person held" in page
-    answered = client.get("/training/seed_tyrone/what-if", params=[
+    next_one = client.get("/training/seed_tyrone/what-if", params=[
         ("flip", "purpose:no"), ("slavery_servitude_forced_labour", "no")]).text
+    assert 'id="pending"' in next_one and "Pending: Are there concerns about their pay" in next_one
+    assert "Pending: Is the person held" not in next_one
+    answered = client.get("/training/seed_tyrone/what-if", params=[
+        ("flip", "purpose:no"), ("slavery_servitude_forced_labour", "no"), ("work_concerns", "no")]).text
     assert 'id="pending"' not in answered
     assert 'id="action-change-nrm_referral"' in answered
 
@@ -151,14 +163,25 @@ def test_what_if_rejects_bad_flips(client: TestClient) -> None:
 
 
 def test_quick_check_adult_who_declines_with_police(client: TestClient) -> None:
-    """Police, adult, trafficking, declined: consent needed, duty to notify on a statutory basis."""
-    html = quick(client, {"immediate_danger": "no", "age_group": "adult", "organisation": "police",
-                          "action": "yes", "purpose": "yes", "exploited_as_child": "no", "means": "yes",
-                          "capacity_concern": "no", "consent_nrm": "no"})
+    """Police, adult, trafficking, declined when seen alone: consent needed, duty to notify on a statutory
+    basis. v2: a refusal counts only if it was given alone; given in company, it is not yet safely asked,
+    so the police notify anonymously now and ask again when it is safe."""
+    answers = {"immediate_danger": "no", "age_group": "adult", "organisation": "police", "safe_to_talk": "yes",
+               "action": "yes", "purpose": "yes", "exploited_as_child": "no", "means": "yes",
+               "capacity_concern": "no", "consent_nrm": "no"}
+    html = quick(client, answers)
     assert statement(html, "consent_needed") == "Yes."
     assert statement(html, "who_notifies") == "Duty to notify."
     assert "statutory (Modern Slavery Act 2015 s52)" in html
     assert 'id="referral-police_report"' in html
+    open_question = quick(client, {k: v for k, v in answers.items() if k != "safe_to_talk"})
+    assert statement(open_question, "who_notifies") == "Not known yet."
+    in_company = quick(client, {**answers, "safe_to_talk": "no", "consent_given_alone": "no"})
+    assert statement(in_company, "consent_needed") == "Yes, asked safely."
+    assert statement(in_company, "who_notifies") == "Duty to notify, anonymously, and ask for consent when it is safe."
+    assert "statutory (Modern Slavery Act 2015 s52)" in in_company
+    alone_earlier = quick(client, {**answers, "safe_to_talk": "no", "consent_given_alone": "yes"})
+    assert statement(alone_earlier, "who_notifies") == "Duty to notify."
 
 
 def test_quick_check_child_ignores_consent_and_says_so(client: TestClient) -> None:
