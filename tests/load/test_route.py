@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.engine.errors import AnswerError
-from app.engine.rulebook import Rulebook
+from app.engine.rulebook import Question, Rulebook
 from app.engine.scenarios import load_scenario, scenario_files
 from app.engine.walk import Route, assess, route
 from tests.conftest import SCENARIOS, load_pack
@@ -42,10 +42,17 @@ def test_route_refuses_what_assess_refuses(lewisham_book: Rulebook) -> None:
             assess(lewisham_book, bad)
 
 
+def _multi(q: Question) -> st.SearchStrategy[list[str]]:
+    """Any valid multi-choice answer: options that combine, or one exclusive option on its own."""
+    combine = [o.value for o in q.options if not o.exclusive]
+    alone = [[o.value] for o in q.options if o.exclusive]
+    lists = st.lists(st.sampled_from(combine), unique=True)
+    return st.one_of(lists, st.sampled_from(alone)) if alone else lists
+
+
 def _answers(book: Rulebook) -> st.SearchStrategy[dict[str, Any]]:
     questions = (*book.questions, *book.optional_questions)
-    value = {q.id: (st.lists(st.sampled_from(q.values), unique=True) if q.type == "multi_choice"
-                    else st.sampled_from(q.values)) for q in questions}
+    value = {q.id: (_multi(q) if q.type == "multi_choice" else st.sampled_from(q.values)) for q in questions}
     return st.fixed_dictionaries({}, optional=value)
 
 
