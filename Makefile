@@ -16,7 +16,7 @@ help:
 	@echo "make test     install the test needs and run every test"
 	@echo "make lint     ruff and mypy"
 	@echo "make check    check the rule packs (pathway check)"
-	@echo "make bench    engine micro-benchmark, then HTTP against a bare FastAPI floor (wrk; docs/performance.md)"
+	@echo "make bench    engine micro-benchmark, hostile requests' CPU, then HTTP against a bare FastAPI floor (wrk; docs/performance.md)"
 	@echo "make load     200 users walk cases for 60 s, with SIGKILL restarts and 2 workers (tests/load)"
 
 $(BIN)/python:
@@ -72,11 +72,13 @@ $(VENV)/.bench-installed: $(VENV)/.test-installed
 	$(PIP) install -c $(CONSTRAINTS) -e '.[test,dev,bench]'
 	@touch $@
 
-# The engine figures, then Pathway against a bare FastAPI app over HTTP with wrk (installed from
-# Debian's packages if missing). Both run even if the first misses a budget; either failing fails.
+# The engine figures, hostile requests against valid ones (CPU, in-process), then Pathway against a
+# bare FastAPI app over HTTP with wrk (installed from Debian's packages if missing). All run even if
+# one misses a budget; any failing fails.
 bench: $(VENV)/.bench-installed
 	$(BIN)/python benchmarks/bench_engine.py; status=$$?; \
 	$(BIN)/python benchmarks/bench_verify.py || status=1; \
+	$(BIN)/python benchmarks/bench_hostile.py || status=1; \
 	$(BIN)/python benchmarks/bench_http.py || exit 1; exit $$status
 
 # The full load and restart run (200 users, 60 s each); `make test` runs the short one.

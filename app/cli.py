@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from app.case_notes import outcome_as_text
-from app.config import DEFAULT_RULES
+from app.config import DEFAULT_RULES, Settings
 from app.engine.contact_checks import contact_warnings
 from app.engine.errors import AnswerError, EngineError, PackError
 from app.engine.loader import load_rulebook, rules_dirs
 from app.engine.rulebook import Rulebook
 from app.engine.scenarios import ScenarioError, load_scenario, run_scenario, scenario_files
 from app.engine.walk import assess
-from app.engine.yaml_source import PackProblemError, parse_yaml
+from app.engine.yaml_source import PackProblemError, read_yaml_file
 
 # How `pathway serve` logs: Pathway's JSON access records (and errors) to standard error.
 LOG_CONFIG: dict[str, Any] = {
@@ -51,6 +51,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.local:
         overlays = [None if args.local == "none" else args.local]
     failed = False
+    # The training scenarios beside the packs are read too, as `pathway serve` reads them: each problem once.
+    from app.web.training import load_cases
+
+    scenarios = root / "scenarios" if (root / "national").is_dir() else None
+    scenario_paths = scenario_files(scenarios) if scenarios else []
+    scenario_problems: dict[str, None] = {}
+    for path in scenario_paths:
+        try:
+            load_scenario(path)
+        except ScenarioError as exc:
+            scenario_problems[str(exc.problem)] = None
     for local in overlays:
         if (root / "national").is_dir():
             national, overlay = rules_dirs(root, local)
@@ -69,6 +80,18 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"ok: {book.version} ({counts})")
         for warning in contact_warnings(book):
             print(f"warning: {warning}")
+        if scenarios is not None:
+            try:  # the training cases for this overlay: their answers must be ones its questions take
+                load_cases(root, local or "none", book)
+            except PackError as exc:
+                scenario_problems.update(dict.fromkeys(str(p) for p in exc.problems))
+    if scenario_problems:
+        failed = True
+        count = len(scenario_problems)
+        print("\n".join([*scenario_problems, f"{count} problem{'s' if count != 1 else ''} found."]))
+        print(f"FAILED: {scenarios}")
+    elif scenario_paths:
+        print(f"ok: {len(scenario_paths)} scenarios in {scenarios}")
     return 1 if failed else 0
 
 
@@ -107,7 +130,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 def _answers_from(path: Path) -> tuple[dict[str, Any], dict[str, str], str | None]:
     """Answers from a YAML file: a scenario, ``{answers: {...}}``, or a plain mapping of answers."""
     try:
-        raw = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+        raw = read_yaml_file(path)
     except PackProblemError as exc:
         raise SystemExit(f"pathway assess: {exc.problem}") from None
     if isinstance(raw, dict) and "expect" in raw:
@@ -224,28 +247,83 @@ def cmd_diagram(args: argparse.Namespace) -> int:
     return 0
 
 
+def _setting_problem(err: Any) -> str:
+    """One settings error as ``PATHWAY_NAME: why``, without the value (it may be a secret)."""
+    name = "PATHWAY_" + "_".join(str(part) for part in err["loc"]).upper() if err["loc"] else "settings"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return message if message.startswith(name) else f"{name}: {message}"
+
+
+def startup_problems(overrides: dict[str, Any]) -> tuple[Settings | None, list[str]]:
+    """What the app factory reads, checked before uvicorn starts: the settings, the packs, the training
+    scenarios, the secret key and the vendored htmx. One line per problem, at file:line where there is a
+    file, never the key itself. No settings when they cannot be read at all."""
+    from pydantic import ValidationError
+
+    from app.main import load_for
+    from app.web.assets import STATIC
+    from app.web.htmx import HTMX_LOCAL_NAME
+    from app.web.training import load_cases
+    from app.web.walk_token import load_or_create_key
+
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        return None, [_setting_problem(err) for err in exc.errors()]
+    problems: list[str] = []
+    book: Rulebook | None = None
+    try:
+        book = load_for(settings)
+    except PackError as exc:
+        problems += [str(p) for p in exc.problems]
+    except (EngineError, ValueError, OSError) as exc:
+        problems.append(str(exc))
+    try:
+        if book is not None:
+            load_cases(settings.rules_dir, settings.local_pack, book)  # reads every scenario file
+        else:
+            for path in scenario_files(settings.rules_dir / "scenarios"):
+                try:
+                    load_scenario(path)
+                except ScenarioError as exc:
+                    problems.append(str(exc.problem))
+    except PackError as exc:
+        problems += [str(p) for p in exc.problems]
+    try:
+        load_or_create_key(settings.secret_key, settings.key_file)
+    except (ValueError, OSError) as exc:  # says where the key comes from and why it cannot be used
+        problems.append(str(exc))
+    if settings.htmx_local and not (STATIC / "vendor" / HTMX_LOCAL_NAME).is_file():
+        problems.append("PATHWAY_HTMX_LOCAL is set but static/vendor has no htmx file: run `make vendor-htmx`")
+    return settings, problems
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
-
-    from app.config import Settings
-    from app.main import load_for
 
     overrides: dict[str, Any] = {"rules_dir": Path(args.rules).resolve()}
     if args.local:
         overrides["local_pack"] = args.local
-    try:
-        settings = Settings(**overrides)
-        load_for(settings)
-    except (EngineError, ValueError) as exc:
-        report = exc.report() if isinstance(exc, PackError) else str(exc)
-        print(f"Pathway will not start: the rule packs or settings have problems.\n{report}", file=sys.stderr)
+    # Everything the app factory reads is checked here, once, before uvicorn starts or forks a worker.
+    settings, problems = startup_problems(overrides)
+    if settings is None or problems:
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        print(f"Pathway will not start: fix the {count} below, then start it again.", file=sys.stderr)
+        for problem in problems:
+            print(" ".join(problem.split("\n")), file=sys.stderr)
         return 1
     # The app factory reads its settings from the environment, in every worker process.
     os.environ["PATHWAY_RULES_DIR"] = str(settings.rules_dir)
     os.environ["PATHWAY_LOCAL_PACK"] = settings.local_pack
     # uvicorn's own access log would record full paths; ours records route templates only.
+    # PathwayH11Protocol adds the request-head deadline (PATHWAY_HEADER_TIMEOUT); the app caps
+    # concurrency itself (a calm 503), so uvicorn's bare-503 limit_concurrency stays unset.
+    from app.server_protocol import PathwayH11Protocol
+
     uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                proxy_headers=True, server_header=False, access_log=False, log_config=LOG_CONFIG)
+                proxy_headers=True, server_header=False, access_log=False, log_config=LOG_CONFIG,
+                http=PathwayH11Protocol,
+                timeout_keep_alive=settings.keepalive_timeout)  # type: ignore[arg-type]  # a float works: call_later
     return 0
 
 

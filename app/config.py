@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "pathway_rules"
+SECONDS_AT_MOST = {"header_timeout": 300, "body_timeout": 600, "keepalive_timeout": 300}
+MAX_CONCURRENCY_AT_MOST = 100_000
 
 
 class Settings(BaseSettings):
@@ -23,6 +26,37 @@ class Settings(BaseSettings):
     warning_minutes: float = Field(5, ge=0, description="Warn this long before a walk expires.")
     htmx_local: bool = Field(False, description="Serve htmx from this site instead of the CDN.")
     exit_url: str = Field("https://www.bbc.co.uk/weather", description="Where 'Exit this page' goes.")
+    header_timeout: float = Field(10, description="Seconds a client has to send a request's line and headers.")
+    body_timeout: float = Field(30, description="Seconds a client has to send a request's body, once its head is in.")
+    keepalive_timeout: float = Field(5, description="Seconds an idle kept-alive connection stays open.")
+    max_concurrency: int = Field(256, description="Requests one worker handles at once; more get 503 and Retry-After.")
+
+    @field_validator("header_timeout", "body_timeout", "keepalive_timeout", mode="before")
+    @classmethod
+    def _seconds(cls, value: object, info: ValidationInfo) -> float:
+        name = f"PATHWAY_{(info.field_name or '').upper()}"
+        most = SECONDS_AT_MOST[info.field_name or ""]
+        try:
+            if isinstance(value, bool):
+                raise TypeError
+            seconds = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a number of seconds, such as 10") from None
+        if not (math.isfinite(seconds) and 0 < seconds <= most):
+            raise ValueError(f"{name} must be more than 0 and at most {most} seconds")
+        return seconds
+
+    @field_validator("max_concurrency", mode="before")
+    @classmethod
+    def _concurrency(cls, value: object) -> int:
+        message = f"PATHWAY_MAX_CONCURRENCY must be a whole number from 1 to {MAX_CONCURRENCY_AT_MOST}"
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise ValueError(message) from None
+        if not 1 <= number <= MAX_CONCURRENCY_AT_MOST:
+            raise ValueError(message)
+        return number
 
     @field_validator("local_pack")
     @classmethod

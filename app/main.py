@@ -23,7 +23,11 @@ from app.web import api, pages, pathway_page, problems, quick_check, training
 from app.web.access_log import AccessLogMiddleware
 from app.web.assets import Assets
 from app.web.body_limit import BodyLimitMiddleware
+from app.web.concurrency import ConcurrencyLimitMiddleware
+from app.web.methods import HeadAsGetMiddleware, RelativeSlashRedirectMiddleware
+from app.web.request_limits import RequestLimitsMiddleware
 from app.web.security import SecurityHeadersMiddleware
+from app.web.server_errors import CalmErrorsMiddleware
 from app.web.walk_token import TokenCodec, load_or_create_key
 
 TEMPLATES = Path(__file__).resolve().parent / "web" / "templates"
@@ -80,6 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=_lifespan,
+        # Starlette's trailing-slash redirect writes the Host header into Location (review L1):
+        # RelativeSlashRedirectMiddleware redirects with a relative address instead.
+        redirect_slashes=False,
     )
     description = api.describe_pathway(book, settings.preset)
     app.state.pathway = AppState(settings, book, description)
@@ -92,8 +99,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         raise ValueError("PATHWAY_HTMX_LOCAL is set but static/vendor has no htmx file: run `make vendor-htmx`")
     key = load_or_create_key(settings.secret_key, settings.key_file)
     app.state.codec = TokenCodec(key, int(settings.session_minutes * 60))
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeadersMiddleware, htmx_local=settings.htmx_local)
+    # HEAD answered as GET, without the body or any Set-Cookie (methods.py).
+    app.add_middleware(HeadAsGetMiddleware)
+    app.add_middleware(RelativeSlashRedirectMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
+    # Far too many query parameters or cookies: refused before FastAPI parses them (bounded work).
+    app.add_middleware(RequestLimitsMiddleware)
+    # Inside the security headers and the access log, so its calm 503 carries both.
+    app.add_middleware(ConcurrencyLimitMiddleware, limit=settings.max_concurrency)
+    # Inside the security headers and the access log, so an unexpected error's 500 carries both.
+    app.add_middleware(CalmErrorsMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, htmx_local=settings.htmx_local, exit_url=settings.exit_url)
     app.add_middleware(AccessLogMiddleware)
     problems.install(app)
     app.state.diagram_svg = to_svg(book)

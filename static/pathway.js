@@ -75,25 +75,40 @@
     });
   }
 
-  // Exit this page: hide the page at once and replace this history entry, so Back does not return here.
+  // Exit this page: hide the page at once, send the form's POST (which clears the walk's cookie) so
+  // that it completes even once the page is gone, and replace this history entry with the exit
+  // address, so Back does not return here. It leaves when the POST is answered, or after half a
+  // second at most. Without fetch, the form is posted as it is without JavaScript.
   function exitThisPage(root) {
-    root.querySelectorAll("[data-exit]").forEach(function (link) {
-      link.addEventListener("click", function (event) {
+    root.querySelectorAll("form[data-exit]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.fetch) return;
         event.preventDefault();
         document.body.hidden = true;
-        window.location.replace(link.getAttribute("href"));
+        var left = false;
+        function leave() {
+          if (left) return;
+          left = true;
+          window.location.replace(form.getAttribute("data-exit"));
+        }
+        setTimeout(leave, 500);
+        fetch(form.getAttribute("action"), { method: "POST", credentials: "same-origin", keepalive: true,
+          redirect: "manual" }).then(leave, leave);
       });
     });
   }
 
-  function timeoutWarning() {
+  // Showing a page does not renew the answers (only a POST does), so the first countdown runs for
+  // the time the page says they have left; once renewed by "Carry on", for the whole session.
+  function timeoutWarning(renewed) {
     timers.forEach(clearTimeout);
     timers = [];
     var page = document.getElementById("page");
     var dialog = document.getElementById("timeout-warning");
     if (!page || !dialog || !page.dataset.walk || typeof dialog.showModal !== "function") return;
     var walk = page.dataset.walk;
-    var session = Number(page.dataset.sessionSeconds) * 1000;
+    var left = page.dataset.secondsLeft;
+    var session = Number(renewed || left === undefined ? page.dataset.sessionSeconds : left) * 1000;
     var warning = Number(page.dataset.warningSeconds) * 1000;
     var carryOnButton = dialog.querySelector("[data-timeout-continue]");
     var lastFocus = null;
@@ -105,7 +120,7 @@
         if (!r.ok) { expire(); return; }
         if (dialog.open) dialog.close();
         if (lastFocus && document.contains(lastFocus)) lastFocus.focus();
-        timeoutWarning();
+        timeoutWarning(true);
       }, function () { /* offline: leave the warning open; the walk expires as announced */ });
     }
 
@@ -124,7 +139,7 @@
     exclusiveCheckboxes(root);
     copyAndPrint(root);
     exitThisPage(root);
-    timeoutWarning();
+    timeoutWarning(false);
   }
 
   document.addEventListener("DOMContentLoaded", function () {

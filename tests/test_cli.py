@@ -91,3 +91,34 @@ def test_serve_refuses_a_broken_pack(tmp_path: Path, capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     assert "Pathway will not start" in err
     assert "flags.yaml:" in err
+
+
+def test_check_reads_the_scenarios_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`pathway check` reads the training scenarios as `pathway serve` does, and reports each problem once."""
+    shutil.copytree(RULES, tmp_path / "rules")
+    scenarios = tmp_path / "rules" / "scenarios"
+    (scenarios / "zz_not_utf8.yaml").write_bytes(b"name: caf\xe9\n")
+    (scenarios / "zz_training.yaml").write_text(
+        "name: x\nnarrative: A case.\nlocal: lewisham\nanswers:\n  immediate_danger: maybe\nexpect: {}\n")
+    assert main(["check", str(tmp_path / "rules")]) == 1
+    out = capsys.readouterr().out
+    assert out.count(f"{scenarios / 'zz_not_utf8.yaml'}:1: not UTF-8 text") == 1
+    assert out.count(f"{scenarios / 'zz_training.yaml'}:5: 'immediate_danger' cannot be 'maybe'") == 1
+    assert "2 problems found.\nFAILED: " in out
+    assert "Traceback" not in out
+
+
+def test_check_reports_a_number_too_long_to_parse(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A pack scalar of more than 4,300 digits is a problem at its file and line, not a crash."""
+    shutil.copytree(RULES / "national", tmp_path / "national")
+    flags = tmp_path / "national" / "flags.yaml"
+    flags.write_text(flags.read_text() + f"too_long: {'9' * 5000}\n")
+    line = flags.read_text().count("\n")
+    assert main(["check", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert f"flags.yaml:{line}: a number of 5000 digits is too long to read; quote it if it is text" in out
+
+
+def test_check_counts_the_shipped_scenarios(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(RULES)]) == 0
+    assert f"ok: {len(list(SCENARIOS.glob('*.yaml')))} scenarios in {SCENARIOS}" in capsys.readouterr().out

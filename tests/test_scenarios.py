@@ -237,3 +237,31 @@ def test_readme_table_agrees_with_covers() -> None:
             problems.append(f"{path.name} is listed under pitfall {number} but its covers does not say so")
     if problems:
         pytest.fail(f"{_where(README)}:\n" + "\n".join(f"  - {p}" for p in problems), pytrace=False)
+
+
+@pytest.mark.parametrize(("data", "line", "message"), [
+    (b"name: ok\nnarrative: caf\xe9\n", 2, "not UTF-8 text (byte 0xe9 cannot be read); save the file as UTF-8"),
+    (b"name: x\nanswers:\n  age_group: " + b"9" * 5000 + b"\n", 3,
+     "a number of 5000 digits is too long to read; quote it if it is text"),
+    (b"name: x\nanswers:\n  a: b: c\n", 3, "invalid YAML: mapping values are not allowed here"),
+    (b"- name: x\n", 1, "a scenario is a mapping with a name, answers and expect, not a list"),
+    (b"", 1, "a scenario is a mapping with a name, answers and expect, not an empty file"),
+    (b"name: x\nanswers: {}\nexpect: {}\nnaration: typo\n", 4, "naration: Extra inputs are not permitted"),
+])
+def test_a_scenario_that_cannot_be_read_is_a_scenario_error_at_its_line(
+        tmp_path: Path, data: bytes, line: int, message: str) -> None:
+    """Not UTF-8, a number Python will not parse, invalid YAML or the wrong shape: never a bare exception."""
+    path = tmp_path / "broken.yaml"
+    path.write_bytes(data)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert (caught.value.problem.file, caught.value.problem.line, caught.value.problem.message) == (
+        str(path), line, message)
+
+
+def test_an_unreadable_scenario_is_a_scenario_error(tmp_path: Path) -> None:
+    path = tmp_path / "loop.yaml"
+    path.symlink_to(path)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert caught.value.problem.message.startswith("cannot read file: ")

@@ -66,7 +66,17 @@ class AnswerError(EngineError):
         super().__init__("; ".join(p.message for p in problems))
 
 
-def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    """A 'did you mean' suggestion for a misspelt id, or None when nothing is close."""
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.7)
+def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.7) -> str | None:
+    """A 'did you mean' suggestion for a misspelt id, or None when nothing is close.
+
+    A candidate whose length alone keeps it under the cutoff is left out first, as difflib's own
+    ``real_quick_ratio`` would, so the answer is the same; but a word far longer than every
+    candidate (a 60 KB value sent to the API) is never indexed by difflib at all.
+    """
+    size = len(word)
+    close = [c for c in candidates
+             if (2.0 * min(size, len(c)) / (size + len(c)) if size + len(c) else 1.0) >= cutoff]
+    if not close:
+        return None
+    matches = difflib.get_close_matches(word, close, n=1, cutoff=cutoff)
     return f"did you mean '{matches[0]}'?" if matches else None

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ from .rulebook import (
     UrgencyRule,
     Variant,
 )
-from .yaml_source import MAX_FILE_BYTES, PackProblemError, YList, YMap, line_of, parse_yaml
+from .yaml_source import PackProblemError, YList, YMap, line_of, read_yaml_file
 
 TRI_OPTIONS = (Option("yes", "Yes"), Option("no", "No"), Option("unsure", "Not sure"))
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -169,10 +169,7 @@ def _read_dir(root: Path, allowed: tuple[str, ...], model: type[BaseModel], prob
     for path in files:
         display = _display(path)
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                problems.add(display, 1, f"file is larger than {MAX_FILE_BYTES // 1024} KiB; split it or trim it")
-                continue
-            raw = parse_yaml(path.read_text(encoding="utf-8"), display)
+            raw = read_yaml_file(path, display)  # too large, unreadable, not UTF-8 or invalid: file:line
         except PackProblemError as exc:
             problems.items.append(exc.problem)
             continue
@@ -315,7 +312,8 @@ class _Builder:
                 file, line = loc.line("pack", "kind")
                 self.problems.add(file, line, "an overlay's 'kind' must be 'local'")
 
-        # ids must be unique across questions, determinations, flags, actions
+        # ids must be unique within each section here, and across questions, determinations, flags and
+        # actions below (_add_fact, _across_kinds)
         self._unique(nat, "questions", [q.id for q in questions_doc])
         self._unique(nat, "determinations", [d.id for d in dets_doc])
         self._unique(nat, "actions", [a.id for a in actions_doc])
@@ -351,6 +349,9 @@ class _Builder:
             self._add_fact(seen, nat, "flags", f.id, Fact(f.id, "flag", "flag", tuple(f.values), f.label))
             flag_values[f.id] = (f.default, info.id if info else "national")
         self.action_ids = [a.id for a in actions_doc]
+        # optional questions and actions share one index with the facts: no id may name two kinds
+        self._across_kinds(seen, nat, "questions", [q.id if q.optional else None for q in questions_doc])
+        self._across_kinds(seen, nat, "actions", self.action_ids)
 
         # contacts, and the local contact slots they fill -------------------------------
         contacts: dict[str, Contact] = {}
@@ -446,6 +447,11 @@ class _Builder:
             if q.id in self.facts or q.id in {o.id for o in optional}:
                 file, line = loc.line("optional_questions", i, "id") if loc else ("", None)
                 self.problems.add(file, line, f"question '{q.id}' already exists; a local pack adds "
+                                  "questions under new ids")
+                continue
+            if q.id in self.action_ids:
+                file, line = loc.line("optional_questions", i, "id") if loc else ("", None)
+                self.problems.add(file, line, f"question '{q.id}' has the id of an action; a local pack adds "
                                   "questions under new ids")
                 continue
             if loc is not None:
@@ -569,6 +575,17 @@ class _Builder:
                 file, line = source.line(section, i, "id")
                 self.problems.add(file, line, f"duplicate id '{ident}' in {section}")
             seen.add(ident)
+
+    def _across_kinds(self, seen: dict[str, str], source: _Source, section: str, ids: Sequence[str | None]) -> None:
+        """Ids that are not facts (optional questions, actions) must not reuse an id of another kind."""
+        for i, ident in enumerate(ids):
+            if ident is None:
+                continue
+            if ident in seen and seen[ident] != section:
+                file, line = source.line(section, i, "id")
+                self.problems.add(file, line, f"id '{ident}' is used by both {seen[ident]} and {section}")
+            else:
+                seen.setdefault(ident, section)
 
     def _add_fact(self, seen: dict[str, str], source: _Source, section: str, ident: str, fact: Fact) -> None:
         if ident in seen and seen[ident] != section:

@@ -14,7 +14,7 @@ from .errors import EngineError, PackProblem
 from .outcome import Outcome
 from .rulebook import Rulebook
 from .walk import assess
-from .yaml_source import PackProblemError, line_of, parse_yaml
+from .yaml_source import PackProblemError, line_of, read_yaml_file
 
 MAX_STEPS = 200
 
@@ -80,15 +80,20 @@ class ScenarioResult:
 
 def load_scenario(path: Path) -> Scenario:
     try:
-        raw = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+        # unreadable, not UTF-8, invalid YAML or a number too long to read: a ScenarioError at file:line
+        raw = read_yaml_file(path)
     except PackProblemError as exc:
         raise ScenarioError(exc.problem) from None
+    if not isinstance(raw, dict):
+        shape = "an empty file" if raw is None else "a list" if isinstance(raw, list) else "a single value"
+        raise ScenarioError(PackProblem(str(path), getattr(raw, "line", 1),
+                                        f"a scenario is a mapping with a name, answers and expect, not {shape}"))
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
-        line = line_of(raw, tuple(err["loc"]))
-        where = ".".join(str(p) for p in err["loc"])
+        line = line_of(raw, tuple(err["loc"])) or 1
+        where = ".".join(str(p) for p in err["loc"]) or "a scenario"
         raise ScenarioError(PackProblem(str(path), line, f"{where}: {err['msg']}")) from None
 
 

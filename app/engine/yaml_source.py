@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -67,7 +68,11 @@ def _scalar(event: yaml.ScalarEvent) -> Any:
     if value in ("false", "False", "FALSE"):
         return False
     if _INT.match(value):
-        return int(value)
+        try:
+            return int(value)
+        except ValueError:  # Python refuses to parse integers of more than 4,300 digits
+            raise YamlProblem(_line(event), f"a number of {len(value.lstrip('+-'))} digits is too long to read; "
+                              "quote it if it is text") from None
     if _FLOAT.match(value) and any(c.isdigit() for c in value):
         return float(value)
     return value
@@ -206,6 +211,29 @@ def parse_yaml(text: str, file: str) -> Any:
         raise PackProblemError(PackProblem(file, None, f"invalid YAML: {exc}")) from None
     except RecursionError:
         raise PackProblemError(PackProblem(file, None, f"nesting is deeper than {MAX_DEPTH} levels")) from None
+    except ValueError as exc:  # any other value Python cannot read: a problem in the file, not a crash
+        raise PackProblemError(PackProblem(file, None, f"cannot read a value: {exc}")) from None
+
+
+def read_yaml_file(path: Path, file: str | None = None) -> Any:
+    """Read and parse one YAML file. An unreadable, oversized, non-UTF-8 or invalid file is a PackProblemError
+    naming ``file`` (default: the path), with the line where there is one."""
+    file = file or str(path)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise PackProblemError(
+                PackProblem(file, 1, f"file is larger than {MAX_FILE_BYTES // 1024} KiB; split it or trim it"))
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PackProblemError(PackProblem(file, None, f"cannot read file: {exc.strerror or exc}")) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise PackProblemError(PackProblem(
+            file, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be read); save the file as UTF-8"
+        )) from None
+    return parse_yaml(text, file)
 
 
 class PackProblemError(Exception):

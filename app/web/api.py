@@ -33,12 +33,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     415: {"model": ErrorBody, "description": f"The body was not sent as `{JSON_MEDIA_TYPE}`."},
     422: {"model": ErrorBody, "description": "A key given twice in one JSON object (at any depth); a body of the "
                                              "wrong shape; more answers than the loaded packs have questions; "
+                                             "far more values (`too_many_values`), arrays or objects than any "
+                                             "body of answers, counted before the body is parsed; a number of "
+                                             "more than 40 digits; "
                                              "or answers the packs cannot use: an unknown question, a value "
                                              "outside a question's options, a multi-choice answer that is not "
                                              "a list or that combines an option given on its own (such as "
                                              "`not_known`) with another, a single-choice answer that is a "
                                              "list. `detail` names each question, the value given (as JSON "
-                                             "text) and the allowed values, at most 20 entries."},
+                                             "text) and the allowed values (the question ids once, under the "
+                                             "first unknown question), at most 20 entries."},
 }
 
 
@@ -161,10 +165,33 @@ def install_openapi(app: Any, book: Rulebook) -> None:
             schema = default()
             body = schema["paths"][ASSESS]["post"]["requestBody"]
             body["content"][JSON_MEDIA_TYPE]["schema"] = answers_schema(book)
+            document_head(schema)
             app.openapi_schema = schema
         return app.openapi_schema  # type: ignore[no-any-return]
 
     app.openapi = openapi
+
+
+def document_head(schema: dict[str, Any]) -> None:
+    """Document HEAD beside each GET (methods.HeadAsGetMiddleware answers it): the same
+    parameters, statuses and headers, no body."""
+    for ops in schema["paths"].values():
+        get = ops.get("get")
+        if get is None or "head" in ops:
+            continue
+        head: dict[str, Any] = {
+            "tags": get.get("tags", []),
+            "summary": f"Headers only: {get.get('summary') or 'as GET'}",
+            "description": "As GET, with the same status and headers and no body.",
+            "operationId": f"{get['operationId']}_head",
+            "responses": {status: {"description": response.get("description", ""),
+                                   **({"headers": response["headers"]} if "headers" in response else {})}
+                          for status, response in get["responses"].items()},
+        }
+        for key in ("parameters", "deprecated"):
+            if key in get:
+                head[key] = get[key]
+        ops["head"] = head
 
 
 def describe_pathway(book: Rulebook, preset: dict[str, str]) -> PathwayInfo:

@@ -44,8 +44,12 @@ def escaped(text: str) -> str:
 def echo(value: Any) -> str:
     """A value sent, as JSON text for an error: ``"adlt"``, ``["health"]``, ``18``, ``null``.
 
-    Control characters and lone surrogates come out escaped, so showing a value never fails.
+    Control characters and lone surrogates come out escaped, so showing a value never fails. A long
+    string is cut before it is encoded (the same text: escaping only lengthens), so echoing a 60 KB
+    value costs no more than a short one.
     """
+    if isinstance(value, str) and len(value) > ECHO_LIMIT:
+        value = value[:ECHO_LIMIT]
     try:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):

@@ -26,6 +26,10 @@ NONE_VALUE = "none"
 # Their words come from the pack: each action's short_title and summary, as chosen for this user.
 BANNER_ACTIONS = ("emergency_999", "interpreter", "communication_adjustments", "speak_alone")
 MAX_FIELD_VALUES = 20
+# The longest field a form takes (name and value): the ids and options are far shorter. A longer
+# field is refused (400) as the form is read, before any of it is decoded or checked.
+MAX_FIELD_BYTES = 1024
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 # The cookie outlives its token by this long, so a walk that timed out is told so ("Your answers
 # have timed out") rather than "We cannot find your answers". The token itself is refused once it
 # is older than the session length.
@@ -38,10 +42,24 @@ class WalkNotFound(Exception):
     """The walk id in the URL is not well formed."""
 
 
+class FormNotAccepted(Exception):
+    """A form body not sent as application/x-www-form-urlencoded, which is all this service's forms
+    (and htmx) ever send: refused (415) before it is parsed, so a multipart body's own charset
+    (UTF-7, unicode_escape, ...) is never used to decode anything."""
+
+
 @dataclass
 class FieldError:
     question: str
     message: str
+
+
+async def read_form(request: Request, max_fields: int) -> FormData:
+    """The posted form, or FormNotAccepted for any media type but a plain form (no Content-Type: empty)."""
+    sent = request.headers.get("content-type")
+    if sent is not None and sent.split(";", 1)[0].strip().lower() != FORM_MEDIA_TYPE:
+        raise FormNotAccepted()
+    return await request.form(max_files=0, max_fields=max_fields, max_part_size=MAX_FIELD_BYTES)
 
 
 def templates(request: Request) -> Jinja2Templates:
@@ -54,6 +72,7 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
     context.setdefault("walk_id", None)
     context.setdefault("banners", [])
     context.setdefault("error", None)
+    context.setdefault("seconds_left", None)
     context.update(
         request=request,
         fragment=htmx.is_htmx(request),
@@ -105,8 +124,12 @@ def _save(request: Request, response: Response, walk: Walk) -> Response:
     return response
 
 
-def _clear(response: Response, walk_id: str) -> Response:
-    response.delete_cookie(cookie_name(walk_id), path=f"/w/{walk_id}", httponly=True, samesite="strict")
+def _clear(request: Request, response: Response, walk_id: str) -> Response:
+    """Delete the walk's cookie, but only one the request carried: a link to a walk from another site
+    arrives without the SameSite=Strict cookie, and deleting it then would destroy the walk. (A HEAD
+    response never carries Set-Cookie: methods.HeadAsGetMiddleware.)"""
+    if cookie_name(walk_id) in request.cookies:
+        response.delete_cookie(cookie_name(walk_id), path=f"/w/{walk_id}", httponly=True, samesite="strict")
     return response
 
 
@@ -141,6 +164,16 @@ def _banners(outcome: Outcome) -> list[ReferralOut]:
     return [listed[aid] for aid in BANNER_ACTIONS if aid in listed]
 
 
+def _exclusive(request: Request, qid: str) -> dict[str, str]:
+    """A multi-choice question's options chosen only on their own (the pack's ``exclusive``, such as
+    "Not known yet"), with the words shown for them."""
+    book = request.app.state.pathway.rulebook
+    if not book.has_question(qid):
+        return {}
+    labels = {o.value: o.label for o in request.app.state.questions[qid].options}
+    return {o.value: labels.get(o.value, o.label) for o in book.question(qid).options if o.exclusive}
+
+
 def _question_context(request: Request, walk: Walk, qid: str, outcome: Outcome) -> dict[str, Any]:
     info = request.app.state.questions[qid]
     ids = [a.id for a in outcome.answered]
@@ -155,6 +188,8 @@ def _question_context(request: Request, walk: Walk, qid: str, outcome: Outcome) 
         "walk_id": walk.id, "question": info, "current": current, "back_url": back,
         "banners": _banners(outcome), "outcome": outcome, "answered_count": len(ids),
         "change": request.query_params.get("change") == "1",
+        "seconds_left": request.app.state.codec.seconds_left(walk),
+        "exclusive": _exclusive(request, qid) if info.type == "multi_choice" else {},
     }
 
 
@@ -190,11 +225,14 @@ def question_page(request: Request, walk_id: str, qid: str) -> Response:
     if qid not in request.app.state.questions or not _allowed_now(qid, where):
         return _redirect(_next_url(walk, where))
     context = _question_context(request, walk, qid, outcome)
-    return _save(request, page(request, "question.html", title=context["question"].text, **context), walk)
+    # Showing a page changes nothing: the cookie is renewed only by a POST (an answer, or carrying on).
+    return page(request, "question.html", title=context["question"].text, **context)
 
 
-def _read_answer(form: FormData, qid: str, qtype: str, values: list[str]) -> tuple[Any, str | None]:
-    """The answer posted for one question, or an error message for the user."""
+def _read_answer(form: FormData, qid: str, qtype: str, values: list[str],
+                 exclusive: dict[str, str] | None = None) -> tuple[Any, str | None]:
+    """The answer posted for one question, or an error message for the user. ``exclusive``: the
+    options chosen only on their own, with their words (besides "None of these")."""
     unexpected = [k for k in form if k != qid]
     if unexpected:
         return None, f"The form had an unexpected field ({unexpected[0][:40]}). Answer the question and continue."
@@ -205,11 +243,17 @@ def _read_answer(form: FormData, qid: str, qtype: str, values: list[str]) -> tup
         if not posted:
             return None, "Select the options that apply, or \u201cNone of these\u201d"
         if NONE_VALUE in posted and len(posted) > 1:
+            other = [v for v in posted if v in (exclusive or {})]
+            if len(posted) == 2 and other:  # two answers that each stand alone
+                return None, f"Select \u201cNone of these\u201d or \u201c{(exclusive or {})[other[0]]}\u201d, not both"
             return None, "Select the options that apply, or \u201cNone of these\u201d, not both"
         if posted == [NONE_VALUE]:
             return [], None
         if any(v not in values for v in posted) or len(set(posted)) != len(posted):
             return None, "Select from the options shown"
+        alone = [v for v in posted if v in (exclusive or {})]
+        if alone and len(posted) > 1:
+            return None, f"Select the options that apply, or \u201c{(exclusive or {})[alone[0]]}\u201d, not both"
         return sorted(posted, key=values.index), None
     if not posted:
         return None, "Select an answer"
@@ -229,8 +273,13 @@ async def answer(request: Request, walk_id: str, qid: str) -> Response:
     if qid not in request.app.state.questions or not _allowed_now(qid, where):
         return _redirect(_next_url(walk, where))
     info = request.app.state.questions[qid]
-    form = await request.form(max_files=0, max_fields=MAX_FIELD_VALUES + 5)
-    value, error = _read_answer(form, qid, info.type, [o.value for o in info.options])
+    form = await read_form(request, MAX_FIELD_VALUES + 5)
+    value, error = _read_answer(form, qid, info.type, [o.value for o in info.options], _exclusive(request, qid))
+    if error is None:
+        try:  # never store an answer the engine would refuse: the next page could not be shown
+            validate_answers(request.app.state.pathway.rulebook, {qid: value})
+        except AnswerError:
+            error = "Select from the options shown"
     if error is not None:
         context = _question_context(request, walk, qid, _outcome(request, walk))
         context["error"] = FieldError(qid, error)
@@ -263,11 +312,11 @@ def outcome_page(request: Request, walk_id: str) -> Response:
     for referral in outcome.referrals:
         groups.setdefault(referral.urgency, []).append(referral)
     ignored = [request.app.state.questions[q] for q in outcome.ignored_answers if q in request.app.state.questions]
-    response = page(
+    return page(
         request, "outcome.html", title="Your action plan", walk_id=walk.id, outcome=outcome, groups=groups,
         banners=_banners(outcome), ignored=ignored, dets=outcome.determinations,
+        seconds_left=request.app.state.codec.seconds_left(walk),
     )
-    return _save(request, response, walk)
 
 
 @router.get("/w/{walk_id}/case-notes.txt")
@@ -291,17 +340,26 @@ def keepalive(request: Request, walk_id: str) -> Response:
 def clear(request: Request, walk_id: str) -> Response:
     if not valid_walk_id(walk_id):
         raise WalkNotFound()
-    return _clear(_redirect("/"), walk_id)
+    return _clear(request, _redirect("/"), walk_id)
+
+
+@router.post("/w/{walk_id}/exit")
+def exit_page(request: Request, walk_id: str) -> Response:
+    """Exit this page: clear the walk's cookie and leave for the neutral exit address."""
+    response = _redirect(request.app.state.pathway.settings.exit_url)
+    return _clear(request, response, walk_id) if valid_walk_id(walk_id) else response
 
 
 @router.get("/w/{walk_id}/exit")
-def exit_page(request: Request, walk_id: str) -> Response:
-    response = _redirect(request.app.state.pathway.settings.exit_url)
-    return _clear(response, walk_id) if valid_walk_id(walk_id) else response
+def exit_link(request: Request, walk_id: str) -> Response:
+    """An old "Exit this page" link, or one followed from elsewhere: leave, changing nothing (a GET
+    never clears a walk; the button's POST does)."""
+    return _redirect(request.app.state.pathway.settings.exit_url)
 
 
-@router.get("/exit")
+@router.api_route("/exit", methods=["GET", "POST"])
 def exit_without_walk(request: Request) -> Response:
+    """Exit this page before a case is started: there is nothing to clear."""
     return _redirect(request.app.state.pathway.settings.exit_url)
 
 
@@ -326,8 +384,14 @@ def token_problem_page(request: Request, exc: TokenProblem) -> HTMLResponse:
         "missing": "We cannot find your answers",
         "invalid": "We cannot read your answers",
     }
-    response = page(request, "walk_problem.html", status=400, title=titles[exc.reason], reason=exc.reason)
     walk_id = request.path_params.get("walk_id")
-    if isinstance(walk_id, str) and valid_walk_id(walk_id):
-        _clear(response, walk_id)
+    ours = isinstance(walk_id, str) and valid_walk_id(walk_id)
+    # A link from another site arrives without the SameSite=Strict cookie: a link from this page
+    # carries it, so "try again" finds the answers if they are still in this browser.
+    retry = f"/w/{walk_id}" if ours and exc.reason == "missing" else None
+    response = page(request, "walk_problem.html", status=400, title=titles[exc.reason], reason=exc.reason,
+                    retry=retry)
+    # A missing cookie is never deleted (see _clear); one that cannot be used any more is.
+    if exc.reason != "missing" and ours:
+        _clear(request, response, str(walk_id))
     return response

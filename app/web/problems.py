@@ -1,4 +1,4 @@
-"""The one place that turns exceptions into responses (JSON for the API)."""
+"""The one place that turns exceptions into responses (JSON for the API); server_errors.py answers the rest."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def html_error(request: Request, status: int, title: str, message: str) -> Respo
 
 
 def install(app: FastAPI) -> None:
-    from .pages import WalkNotFound, token_problem_page
+    from .pages import FormNotAccepted, WalkNotFound, token_problem_page
 
     @app.exception_handler(AnswerError)
     async def _answers(request: Request, exc: AnswerError) -> Response:
@@ -98,6 +98,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(WalkNotFound)
     async def _walk(request: Request, exc: WalkNotFound) -> Response:
         return html_error(request, 404, "Page not found", "This address is not part of a case in progress.")
+
+    @app.exception_handler(FormNotAccepted)
+    async def _form_type(request: Request, exc: FormNotAccepted) -> Response:
+        return html_error(request, 415, "That form could not be read", "This service reads forms only as a "
+                          "web browser sends them. Go back and try again, or start again from the start page.")
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -147,11 +152,5 @@ def install(app: FastAPI) -> None:
         return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), message,
                               headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        route = request.scope.get("route")
-        log.error("unexpected error on %s %s: %s", request.method, getattr(route, "path", "?"), type(exc).__name__)
-        message = "Something went wrong on our side. Your answers were not stored on the server; try again."
-        if not wants_json(request):
-            return html_error(request, 500, "Sorry, there is a problem with the service", message)
-        return error_response(500, "internal_error", message)
+    # Any other exception is answered by CalmErrorsMiddleware (server_errors.py): a 500 with every
+    # security header and the request id, logged as one record, never reaching uvicorn.

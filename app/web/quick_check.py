@@ -11,7 +11,7 @@ from app.engine.errors import AnswerError
 from app.engine.rulebook import Question
 from app.engine.walk import assess
 
-from .pages import MAX_FIELD_VALUES, page
+from .pages import MAX_FIELD_VALUES, page, read_form
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,7 +53,7 @@ def quick_check_page(request: Request) -> HTMLResponse:
 
 @router.post("/quick-check", response_class=HTMLResponse)
 async def quick_check(request: Request) -> Response:
-    form = await request.form(max_files=0, max_fields=MAX_FIELD_VALUES * 2)
+    form = await read_form(request, MAX_FIELD_VALUES * 2)
     answers: dict[str, Any] = {}
     errors: list[str] = []
     quick_ids = {q.id for q in quick_questions(request)}

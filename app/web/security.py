@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .htmx import HTMX_CDN_URL
 
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
-def content_security_policy(htmx_local: bool) -> str:
+
+def exit_origin(exit_url: str | None) -> str | None:
+    """The exit address's origin (``https://www.bbc.co.uk``), or None for an address on this site."""
+    if not exit_url:
+        return None
+    parts = urlsplit(exit_url)
+    origin = f"{parts.scheme.lower()}://{parts.netloc}"
+    return origin if _ORIGIN.fullmatch(origin) else None
+
+
+def content_security_policy(htmx_local: bool, exit_url: str | None = None) -> str:
+    """The policy. "Exit this page" posts a form that is answered by a redirect to the exit address,
+    and browsers check a form's redirects against form-action too, so its origin is allowed there."""
     scripts = "'self'" if htmx_local else f"'self' {HTMX_CDN_URL}"
+    forms = " ".join(filter(None, ("'self'", exit_origin(exit_url))))
     return "; ".join([
         "default-src 'self'",
         f"script-src {scripts}",
@@ -16,17 +33,29 @@ def content_security_policy(htmx_local: bool) -> str:
         "img-src 'self'",
         "font-src 'self'",
         "connect-src 'self'",
-        "form-action 'self'",
+        f"form-action {forms}",
         "frame-ancestors 'none'",
         "base-uri 'none'",
         "object-src 'none'",
     ])
 
 
+def security_headers(htmx_local: bool, exit_url: str | None = None) -> list[tuple[bytes, bytes]]:
+    """The headers every response carries (besides Cache-Control: no-store, which /static/ overrides)."""
+    return [
+        (b"content-security-policy", content_security_policy(htmx_local, exit_url).encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-frame-options", b"DENY"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    ]
+
+
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, htmx_local: bool) -> None:
+    def __init__(self, app: ASGIApp, htmx_local: bool, exit_url: str | None = None) -> None:
         self.app = app
-        self.csp = content_security_policy(htmx_local).encode()
+        self.headers = security_headers(htmx_local, exit_url)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -39,14 +68,7 @@ class SecurityHeadersMiddleware:
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"
                            or path.startswith("/static/")]
                 names = {k.lower() for k, _ in headers}
-                headers += [
-                    (b"content-security-policy", self.csp),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"cross-origin-opener-policy", b"same-origin"),
-                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-                ]
+                headers += self.headers
                 if b"cache-control" not in names:
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers

@@ -15,12 +15,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.engine.answers import validate_answers
 from app.engine.compare import compare
-from app.engine.errors import AnswerError, EngineError
+from app.engine.errors import AnswerError, PackError, PackProblem
 from app.engine.outcome import Outcome
 from app.engine.rulebook import Rulebook
 from app.engine.scenarios import Scenario, ScenarioError, load_scenario, scenario_files, walk_step_by_step
 from app.engine.walk import assess
+from app.engine.yaml_source import PackProblemError, line_of, read_yaml_file
 
 from .pages import page
 
@@ -55,16 +57,39 @@ class Case:
 
 
 def load_cases(rules_dir: Path, local: str, book: Rulebook) -> dict[str, Case]:
-    """The scenarios with a narrative that were written for this deployment's packs."""
+    """The scenarios with a narrative that were written for this deployment's packs.
+
+    Raises PackError naming every scenario file that cannot be read (each at file:line), and every
+    training case whose answers the packs refuse: a broken file stops the start, never a page.
+    """
     cases: dict[str, Case] = {}
+    problems: list[PackProblem] = []
     for path in scenario_files(rules_dir / "scenarios"):
         try:
             scenario = load_scenario(path)
-        except ScenarioError:
+        except ScenarioError as exc:
+            problems.append(exc.problem)
             continue
         if scenario.narrative and scenario.local == local:
+            try:
+                validate_answers(book, scenario.answer_values())
+                validate_answers(book, scenario.preset)
+            except AnswerError as exc:
+                problems += [PackProblem(str(path), _answer_line(path, p.question), p.message) for p in exc.problems]
+                continue
             cases[path.stem] = Case(path.stem, scenario, book)
+    if problems:
+        raise PackError(problems)
     return cases
+
+
+def _answer_line(path: Path, qid: str) -> int | None:
+    """The line of a scenario's answer (or preset) to a question, for an error message."""
+    try:
+        raw = read_yaml_file(path)
+    except PackProblemError:
+        return None
+    return line_of(raw, ("answers", qid)) if qid in (raw.get("answers") or {}) else line_of(raw, ("preset", qid))
 
 
 def _case(request: Request, slug: str) -> Case:
@@ -173,8 +198,6 @@ def training_what_if(request: Request, slug: str) -> Response:
 
 
 def install(app: Any, rules_dir: Path, local: str, book: Rulebook) -> None:
-    try:
-        app.state.training = load_cases(rules_dir, local, book)
-    except EngineError:
-        app.state.training = {}
+    """Mount the training pages. A scenario that cannot be read raises PackError (the app refuses to start)."""
+    app.state.training = load_cases(rules_dir, local, book)
     app.include_router(router)

@@ -12,7 +12,9 @@ import base64
 import binascii
 import json
 import os
+import re
 import secrets
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,7 @@ from cryptography.fernet import Fernet, InvalidToken
 WALK_ID_BYTES = 12
 COOKIE_PREFIX = "pathway_walk_"
 MAX_TOKEN_CHARS = 16_000
+WALK_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{10,24}")
 
 
 class TokenProblem(Exception):
@@ -38,6 +41,9 @@ class Walk:
     id: str
     answers: dict[str, Any] = field(default_factory=dict)
     skipped_optional: list[str] = field(default_factory=list)
+    # When the token it came from was made (Unix seconds), so a page can say how long the answers
+    # have left without renewing them (only a POST renews them). Not part of the token itself.
+    issued_at: int | None = field(default=None, compare=False)
 
     def to_json(self) -> bytes:
         return json.dumps({"v": 1, "w": self.id, "a": self.answers, "s": self.skipped_optional},
@@ -49,7 +55,9 @@ def new_walk_id() -> str:
 
 
 def valid_walk_id(walk_id: str) -> bool:
-    return 10 <= len(walk_id) <= 24 and all(c.isalnum() or c in "-_" for c in walk_id)
+    """Shaped like an id new_walk_id makes: ASCII letters, digits, ``-`` and ``_`` only (str.isalnum
+    would also pass ``é`` or ``١``, which no cookie name may hold)."""
+    return WALK_ID_PATTERN.fullmatch(walk_id) is not None
 
 
 def cookie_name(walk_id: str) -> str:
@@ -81,7 +89,14 @@ class TokenCodec:
         skipped = data.get("s")
         if not isinstance(answers, dict) or not isinstance(skipped, list):
             raise TokenProblem("invalid")
-        return Walk(walk_id, answers, [s for s in skipped if isinstance(s, str)])
+        issued_at = self.fernet.extract_timestamp(token.encode())
+        return Walk(walk_id, answers, [s for s in skipped if isinstance(s, str)], issued_at)
+
+    def seconds_left(self, walk: Walk) -> int:
+        """How long the walk's answers have before they time out: the whole session for a new walk."""
+        if walk.issued_at is None:
+            return self.ttl
+        return max(0, min(self.ttl, walk.issued_at + self.ttl - int(time.time())))
 
     def _why(self, token: str) -> str:
         """Expired if the token is authentic but too old; otherwise invalid."""
@@ -99,17 +114,20 @@ def load_or_create_key(explicit: str | None, key_file: Path) -> bytes:
     one writes it and the others read what it wrote.
     """
     if explicit:
+        if not explicit.isascii():
+            raise KeyProblem("PATHWAY_SECRET_KEY", _NOT_A_KEY)
         return _check_key(explicit.encode(), "PATHWAY_SECRET_KEY")
-    key_file.parent.mkdir(parents=True, exist_ok=True)
+    where = str(key_file)
+    try:
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise KeyProblem(where, f"cannot make the key file's folder: {exc.strerror or exc}") from None
     try:
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        for _ in range(50):
-            data = key_file.read_bytes().strip()
-            if data:
-                return _check_key(data, str(key_file))
-            time.sleep(0.02)
-        raise ValueError(f"{key_file} is empty: delete it and start again") from None
+        return _read_key_file(key_file)
+    except OSError as exc:
+        raise KeyProblem(where, f"cannot create the key file: {exc.strerror or exc}") from None
     key = Fernet.generate_key()
     with os.fdopen(fd, "wb") as handle:
         handle.write(key)
@@ -118,12 +136,51 @@ def load_or_create_key(explicit: str | None, key_file: Path) -> bytes:
     return key
 
 
+class KeyProblem(ValueError):
+    """The secret key cannot be used: where it comes from (the variable or the file) and why, never the key."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where = where
+        self.message = message
+
+
+_NOT_A_KEY = ("must be a Fernet key: 32 bytes, url-safe base64 (make one with: python -c "
+              "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')")
+
+
+def _read_key_file(key_file: Path) -> bytes:
+    """An existing key file's key. Refuses a file other users may read, an unreadable, empty or corrupt one.
+
+    An empty file is waited for briefly: another worker may have just created it and not yet written.
+    """
+    where = str(key_file)
+    for _ in range(50):
+        try:
+            status = key_file.stat()
+            if not stat.S_ISREG(status.st_mode):
+                raise KeyProblem(where, "is not a file: remove it, or set PATHWAY_KEY_FILE to where the key is kept")
+            mode = stat.S_IMODE(status.st_mode)
+            if os.name != "nt" and mode & 0o077:
+                raise KeyProblem(where, f"other users may read or change the key file (mode {mode:04o}); "
+                                 f"make it private with: chmod 600 {key_file}")
+            data = key_file.read_bytes().strip()
+        except OSError as exc:
+            raise KeyProblem(where, f"cannot read the key file: {exc.strerror or exc}") from None
+        if data:
+            try:
+                return _check_key(data, where)
+            except KeyProblem:
+                raise KeyProblem(where, "the key file holds no valid key: restore it, or delete it and a new key "
+                                 "is made at the next start (walks in progress are then lost)") from None
+        time.sleep(0.02)
+    raise KeyProblem(where, "the key file is empty: delete it, and a new key is made at the next start")
+
+
 def _check_key(key: bytes, where: str) -> bytes:
     try:
         if len(base64.urlsafe_b64decode(key)) != 32:
             raise ValueError
     except (ValueError, binascii.Error):
-        raise ValueError(f"{where} must be a Fernet key: 32 bytes, url-safe base64 "
-                         "(make one with: python -c 'from cryptography.fernet import Fernet; "
-                         "print(Fernet.generate_key().decode())')") from None
+        raise KeyProblem(where, _NOT_A_KEY) from None
     return key

@@ -50,6 +50,9 @@ ONE_FAULT: dict[str, Expected] = {
     "listed_unknown_action": Expected(
         "national/actions.yaml", 50, "'listed' refers to 'childrens_services', which is not an action"),
     "duplicate_id": Expected("national/actions.yaml", 17, "duplicate id 'emergency_999' in actions"),
+    # an action with a determination's id passed `pathway check`, then made every assess a 500
+    "id_shared_across_kinds": Expected(
+        "national/actions.yaml", 71, "id 'trafficking' is used by both determinations and actions"),
     "duplicate_yaml_key": Expected(
         "national/questions.yaml", 42, "key 'help' appears twice in the same mapping (first on line 39)"),
     "question_cycle": Expected(
@@ -350,6 +353,90 @@ def test_nesting_built_from_aliases_is_refused_not_a_crash(tmp_path: Path) -> No
         Expected("national/actions.yaml", first_alias_line,
                  f"nesting is deeper than {MAX_DEPTH} levels once aliases are expanded")
     ]
+
+
+def test_a_number_too_long_to_parse_is_a_problem_at_its_line(tmp_path: Path) -> None:
+    """Python refuses ints of more than 4,300 digits; the loader reports the file and line, not a ValueError."""
+    root = copy_base(tmp_path)
+    line = _append(root / "national" / "questions.yaml", f"\n  - id: {'9' * 5000}\n")
+    assert [as_found(root, p) for p in problems_of(root)] == [Expected(
+        "national/questions.yaml", line, "a number of 5000 digits is too long to read; quote it if it is text")]
+
+
+def test_a_pack_file_that_is_not_utf8_is_a_problem_at_its_line(tmp_path: Path) -> None:
+    root = copy_base(tmp_path)
+    flags = root / "national" / "flags.yaml"
+    text = flags.read_bytes()
+    flags.write_bytes(text.replace(b"label: A local", b"label: A caf\xe9 local", 1))
+    line = text[: text.index(b"label: A local")].count(b"\n") + 1
+    assert [as_found(root, p) for p in problems_of(root)] == [Expected(
+        "national/flags.yaml", line, "not UTF-8 text (byte 0xe9 cannot be read); save the file as UTF-8")]
+
+
+ACTION_TEMPLATE = """
+  - id: {ident}
+    title: Extra action
+    summary: An action added by the test.
+    who_acts: You
+    due:
+      immediate_danger: "yes"
+    urgency:
+      - level: 3
+    reasons:
+      - text: Added by the test.
+    source: Test source
+"""
+
+OPTIONAL_TEMPLATE = """
+  - id: {ident}
+    section: Needs
+    short: Extra
+    type: tri_state
+    optional: true
+    text: An optional question added by the test?
+    why: The test needs it.
+    source: Test source
+"""
+
+
+def _append(path: Path, text: str) -> int:
+    """Append ``text`` (one list item) to a file; the line of its ``- id:``."""
+    before = path.read_text()
+    path.write_text(before + text)
+    return before.count("\n") + text[: text.index("- id:")].count("\n") + 1
+
+
+@pytest.mark.parametrize(("ident", "kind"), [
+    ("immediate_danger", "questions"), ("trafficking", "determinations"), ("victim_care_pathway", "flags"),
+])
+def test_an_action_may_not_share_an_id_with_another_kind(tmp_path: Path, ident: str, kind: str) -> None:
+    root = copy_base(tmp_path)
+    line = _append(root / "national" / "actions.yaml", ACTION_TEMPLATE.format(ident=ident))
+    expected = Expected("national/actions.yaml", line, f"id '{ident}' is used by both {kind} and actions")
+    assert [as_found(root, p) for p in problems_of(root, overlay=False)] == [expected]
+
+
+@pytest.mark.parametrize(("ident", "kind"), [
+    ("modern_slavery", "determinations"), ("victim_care_pathway", "flags"), ("nrm_referral", "actions"),
+])
+def test_an_optional_question_may_not_share_an_id_with_another_kind(tmp_path: Path, ident: str, kind: str) -> None:
+    root = copy_base(tmp_path)
+    line = _append(root / "national" / "questions.yaml", OPTIONAL_TEMPLATE.format(ident=ident))
+    first, second = ("questions", kind) if kind == "actions" else (kind, "questions")
+    file, at = ("national/actions.yaml", None) if kind == "actions" else ("national/questions.yaml", line)
+    found = [as_found(root, p) for p in problems_of(root, overlay=False)]
+    assert [(f.file, f.message) for f in found] == [(file, f"id '{ident}' is used by both {first} and {second}")]
+    if at is not None:
+        assert found[0].line == at
+
+
+def test_a_local_optional_question_may_not_take_an_action_id(tmp_path: Path) -> None:
+    root = copy_base(tmp_path)
+    questions = root / LOCAL / "questions.yaml"
+    questions.write_text("optional_questions:" + OPTIONAL_TEMPLATE.format(ident="nrm_referral"))
+    assert [as_found(root, p) for p in problems_of(root)] == [Expected(
+        "local/minimal/questions.yaml", 2,
+        "question 'nrm_referral' has the id of an action; a local pack adds questions under new ids")]
 
 
 # --------------------------------------------------------------------------- the fixtures stay honest

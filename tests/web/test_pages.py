@@ -111,7 +111,8 @@ def test_a_whole_case_without_javascript(client: TestClient) -> None:
 
 def test_no_answers_in_urls_or_logs_and_no_store(client: TestClient) -> None:
     """Pages are never cached; the cookie is HttpOnly, SameSite=Strict and scoped to the walk."""
-    walk = start(client)
+    started = client.post("/start")
+    walk = started.headers["location"].split("/")[2]
     response = client.get(f"/w/{walk}/q/immediate_danger")
     assert response.headers["cache-control"] == "no-store"
     csp = response.headers["content-security-policy"]
@@ -119,7 +120,8 @@ def test_no_answers_in_urls_or_logs_and_no_store(client: TestClient) -> None:
     assert "'unsafe-inline'" not in csp
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "no-referrer"
-    cookie = response.headers["set-cookie"]
+    assert "set-cookie" not in response.headers  # showing a page changes nothing
+    cookie = started.headers["set-cookie"]
     assert cookie.startswith(cookie_name(walk) + "=")
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and f"Path=/w/{walk}" in cookie
     location = answer(client, walk, "immediate_danger", "no")
@@ -316,12 +318,34 @@ def test_case_notes_download_and_clear(client: TestClient) -> None:
 
 
 def test_exit_clears_and_leaves(client: TestClient) -> None:
-    """Exit this page clears the walk's cookie and sends the user to a neutral site."""
+    """Exit this page is a form's POST: it clears the walk's cookie and sends the user to a neutral
+    site. A GET of the same address (an old link, or one from another site) only leaves."""
     walk = start(client)
-    response = client.get(f"/w/{walk}/exit")
+    page = client.get(f"/w/{walk}/q/immediate_danger").text
+    assert f'<form method="post" action="/w/{walk}/exit"' in page
+    assert 'data-exit="https://www.bbc.co.uk/weather"' in page
+    assert 'hx-boost="false"' in page.split(f'action="/w/{walk}/exit"')[1].split(">")[0]
+    link = client.get(f"/w/{walk}/exit")
+    assert link.status_code == 303 and link.headers["location"] == "https://www.bbc.co.uk/weather"
+    assert "set-cookie" not in link.headers
+    assert client.get(f"/w/{walk}/q/immediate_danger").status_code == 200  # the walk is still there
+    response = client.post(f"/w/{walk}/exit")
     assert response.status_code == 303
     assert response.headers["location"] == "https://www.bbc.co.uk/weather"
     assert "Max-Age=0" in response.headers["set-cookie"]
+    # Before a case is started there is nothing to clear, by either method.
+    for method in ("GET", "POST"):
+        bare = client.request(method, "/exit")
+        assert bare.status_code == 303 and bare.headers["location"] == "https://www.bbc.co.uk/weather"
+        assert "set-cookie" not in bare.headers
+    assert '<form method="post" action="/exit"' in client.get("/").text
+
+
+def test_exit_redirect_is_allowed_by_form_action(client: TestClient) -> None:
+    """Browsers check a form's redirect against the CSP's form-action, so the exit address's
+    origin is allowed there (and nothing else but this site)."""
+    csp = client.get("/").headers["content-security-policy"]
+    assert "form-action 'self' https://www.bbc.co.uk;" in csp
 
 
 def test_keepalive_renews_the_cookie(client: TestClient) -> None:
