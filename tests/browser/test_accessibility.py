@@ -30,7 +30,9 @@ def _error(page: Page) -> None:
 
 
 def _outcome(page: Page) -> None:
-    walk(page, {**seed_answers("linh"), "immediate_danger": "yes", "safe_to_talk": "no"})
+    walk(page, {**seed_answers("linh"), "immediate_danger": "yes",  # every urgent banner
+                "communication_needs": ["spoken_language", "cognitive"], "safe_to_talk": "no",
+                "consent_given_alone": "no"})
 
 
 def _change(page: Page) -> None:

@@ -34,7 +34,7 @@ def test_exit_this_page(any_page: Page, mode: str, live_server: LiveServer) -> N
     history_before = page.evaluate("history.length") if mode == "htmx" else None
     assert cookie_name(wid) in {c["name"] for c in page.context.cookies()}
 
-    page.get_by_role("link", name="Exit this page").click()
+    page.get_by_role("button", name="Exit this page").click()
     page.wait_for_url(exit_url)
     expect(page.get_by_role("heading", name="Weather forecast")).to_be_visible()
     assert cookie_name(wid) not in {c["name"] for c in page.context.cookies()}
@@ -53,7 +53,7 @@ def test_exit_from_the_start_page(js_page: Page, live_server: LiveServer) -> Non
     """Exit this page works before any case is started too."""
     keep_local(js_page.context, live_server.settings.exit_url)
     js_page.goto("/")
-    js_page.get_by_role("link", name="Exit this page").click()
+    js_page.get_by_role("button", name="Exit this page").click()
     js_page.wait_for_url(live_server.settings.exit_url)
 
 

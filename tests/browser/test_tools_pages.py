@@ -55,8 +55,16 @@ def test_what_if_pending_question_is_answered_by_the_trainer(nojs_page: Page) ->
     page.get_by_role("button", name="Show what changes").click()
     pending = page.locator("#pending")
     expect(pending).to_contain_text("Pending:")
-    pending.get_by_label("No", exact=True).check()
-    page.get_by_role("button", name="Answer and compare").click()
+    # Version 2 opens a second question once modern slavery is "no" (concerns about pay or work):
+    # each pending question is answered in turn until the comparison is complete.
+    for _ in range(3):
+        if not pending.count():
+            break
+        box = pending.get_by_label("No", exact=True)
+        qid = box.get_attribute("name")
+        box.check()
+        page.get_by_role("button", name="Answer and compare").click()
+        page.wait_for_url(re.compile(rf"[?&]{qid}=no\b"))
     expect(page.locator("#pending")).to_have_count(0)
     expect(page.locator("#action-change-nrm_referral")).to_contain_text("removed")
 
@@ -67,11 +75,13 @@ def test_quick_check_without_javascript(nojs_page: Page) -> None:
     page.goto("/quick-check")
     group = page.locator("#group-age_group")
     group.get_by_label("Under 18", exact=True).check()
-    page.locator("#group-consent_nrm").get_by_label("No, they declined").check()
+    page.locator("#group-consent_nrm").get_by_label("They declined", exact=True).check()
     page.get_by_role("button", name="Check").click()
     expect(page.locator("#statement-consent_needed")).to_contain_text("No.")
     expect(page.locator("#ignored-answers")).to_contain_text("Consent to an NRM referral")
     expect(page.locator("#group-consent_nrm")).to_be_visible()
+    expect(page.locator("#group-consent_nrm")).to_contain_text("Not needed")
+    expect(page.locator("#group-consent_nrm input").first).to_be_disabled()  # shown, but not needed
 
 
 def test_quick_check_with_javascript_shows_only_relevant_questions(js_page: Page) -> None:
@@ -87,9 +97,11 @@ def test_quick_check_with_javascript_shows_only_relevant_questions(js_page: Page
     expect(page.locator("#group-consent_nrm")).to_be_visible()  # an adult may need to consent
     expect(page.locator("#group-means")).to_be_visible()
     for group, label in (("immediate_danger", "No"), ("organisation", "Police (including British Transport Police)"),
-                         ("action", "Yes"), ("purpose", "Yes"), ("exploited_as_child", "No"), ("means", "Yes"),
-                         ("capacity_concern", "No")):
+                         ("safe_to_talk", "Yes"), ("action", "Yes"), ("purpose", "Yes"), ("exploited_as_child", "No"),
+                         ("means", "Yes"), ("capacity_concern", "No")):
         page.locator(f"#group-{group}").get_by_label(label, exact=True).check()
         expect(page.locator(f"#group-{group} input:checked")).to_have_count(1)
-    page.locator("#group-consent_nrm").get_by_label("No, they declined").check()
+    page.locator("#group-consent_nrm").get_by_label("They declined", exact=True).check()
+    expect(page.locator("#group-consent_given_alone")).to_have_count(1)
+    expect(page.locator("#group-consent_given_alone")).to_be_hidden()  # they spoke alone: their answer stands
     expect(page.locator("#statement-who_notifies")).to_contain_text("Duty to notify")

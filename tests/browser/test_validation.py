@@ -105,3 +105,60 @@ def test_none_of_these_unticks_the_others(js_page: Page) -> None:
     expect(labour).to_be_checked()
     expect(none).not_to_be_checked()
     assert answer(page, ["labour"]) is not None
+
+
+def test_not_known_with_another_option_is_an_error(nojs_page: Page) -> None:
+    """"Not known yet" stands alone as "None of these" does: it comes after the "or", and without
+    JavaScript ticking it with another option is refused (422) with a message that names it."""
+    page = nojs_page
+    walk_to(page, seed_answers("tyrone"), "exploitation_types")
+    not_known = page.get_by_role("checkbox", name="Not known yet", exact=True)
+    labour = page.get_by_role("checkbox", name="Labour or financial exploitation")
+    after_or = page.locator(".checkboxes__divider ~ .checkboxes__item input")
+    expect(after_or).to_have_count(2)
+    expect(after_or.first).to_have_attribute("value", "not_known")
+    labour.check()
+    not_known.check()
+    submit_expecting(page, 422)
+    expect(page.get_by_role("alert")).to_contain_text("\u201cNot known yet\u201d, not both")
+    expect(page.locator("#exploitation_types-error")).to_contain_text("Not known yet")
+    expect(page.get_by_role("alert")).to_be_focused()
+    expect(labour).to_be_checked()
+    expect(not_known).to_be_checked()
+
+    # "None of these" with "Not known yet" is refused too.
+    labour.uncheck()
+    page.get_by_role("checkbox", name=re.compile("^None of these")).check()
+    submit_expecting(page, 422)
+    expect(page.get_by_role("alert")).to_contain_text("not both")
+
+    # "Not known yet" on its own goes on, and asks about pay and working conditions.
+    page.get_by_role("checkbox", name=re.compile("^None of these")).uncheck()
+    assert answer(page, ["not_known"]) == "work_concerns"
+
+
+def test_not_known_unticks_the_others(js_page: Page) -> None:
+    """With JavaScript, "Not known yet" behaves as "None of these" does: ticking it unticks every
+    other box, and ticking any other box unticks it."""
+    page = js_page
+    walk_to(page, seed_answers("tyrone"), "exploitation_types")
+    labour = page.get_by_role("checkbox", name="Labour or financial exploitation")
+    sexual = page.get_by_role("checkbox", name="Sexual exploitation")
+    not_known = page.get_by_role("checkbox", name="Not known yet", exact=True)
+    none = page.get_by_role("checkbox", name=re.compile("^None of these"))
+    labour.check()
+    sexual.check()
+    not_known.check()
+    expect(not_known).to_be_checked()
+    expect(labour).not_to_be_checked()
+    expect(sexual).not_to_be_checked()
+    none.check()
+    expect(none).to_be_checked()
+    expect(not_known).not_to_be_checked()
+    not_known.check()
+    expect(none).not_to_be_checked()
+    labour.check()
+    expect(labour).to_be_checked()
+    expect(not_known).not_to_be_checked()
+    labour.uncheck()
+    assert answer(page, ["not_known"]) == "work_concerns"

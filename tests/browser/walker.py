@@ -11,8 +11,12 @@ from app.engine.scenarios import load_scenario
 from tests.conftest import SCENARIOS
 
 
+def scenario_answers(name: str) -> dict[str, Any]:
+    return load_scenario(SCENARIOS / f"{name}.yaml").answer_values()
+
+
 def seed_answers(name: str) -> dict[str, Any]:
-    return load_scenario(SCENARIOS / f"seed_{name}.yaml").answer_values()
+    return scenario_answers(f"seed_{name}")
 
 
 def current_question(page: Page) -> str | None:
