@@ -24,6 +24,7 @@ import pytest
 
 from app import cli
 from app.config import Settings
+from tests.fresh_loop import run_fresh
 from tests.load.server import HOST, PathwayServer
 
 pytestmark = pytest.mark.slow
@@ -111,7 +112,7 @@ def run(coro: Coroutine[Any, Any, T], limit: float = HARD_LIMIT) -> T:
     async def bounded() -> T:
         async with asyncio.timeout(limit):
             return await coro
-    return asyncio.run(bounded())
+    return run_fresh(bounded())
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -15,7 +15,6 @@ with the route template and the exception's type, never a request value or a tra
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -34,6 +33,7 @@ from app.config import Settings
 from app.main import create_app
 from app.web.access_log import ALLOWED_FIELDS
 from app.web.server_errors import ERROR_FIELDS
+from tests.fresh_loop import run_fresh
 
 KEY = Fernet.generate_key().decode()
 JSON = {"Content-Type": "application/json"}
@@ -282,7 +282,7 @@ def _asgi_request(app: FastAPI, method: str, path: str, headers: list[tuple[byte
     async def send(message: Message) -> None:
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    run_fresh(app(scope, receive, send))
     return sent
 
 
