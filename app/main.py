@@ -19,7 +19,7 @@ from app.engine.diagram import to_svg
 from app.engine.errors import AnswerError, PackError
 from app.engine.loader import load_rulebook, rules_dirs
 from app.engine.rulebook import Rulebook
-from app.web import api, pages, pathway_page, problems, quick_check, training
+from app.web import api, pages, pathway_page, problems, quick_check, reference, training
 from app.web.access_log import AccessLogMiddleware
 from app.web.assets import Assets
 from app.web.body_limit import BodyLimitMiddleware
@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(quick_check.router)
     app.include_router(pathway_page.router)
+    reference.install(app, book)
     training.install(app, settings.rules_dir, settings.local_pack, book)
 
     @app.get("/healthz", response_model=Health, tags=["ops"])

@@ -20,11 +20,46 @@
     var announcer = document.getElementById("announcer");
     if (!announcer || bannersBefore === null) return;
     var fresh = [];
-    document.querySelectorAll("#page .banner").forEach(function (banner) {
+    document.querySelectorAll("#page [data-banner]").forEach(function (banner) {
       if (bannersBefore.indexOf(banner.id) === -1) fresh.push(banner.textContent.trim());
     });
     announcer.textContent = fresh.join(" ");
     bannersBefore = null;
+  }
+
+  // A form being sent (by htmx, or by the browser when htmx is absent): its button waits and says
+  // "Loading..." at once, so a slow link never looks dead. Restored if the request fails or the
+  // page comes back from the back-forward cache; never longer than 15 seconds.
+  function busy(form, on) {
+    var button = form.querySelector("button[type=submit], button:not([type])");
+    var note = form.querySelector("[data-loading]");
+    if (on) {
+      form.setAttribute("aria-busy", "true");
+      if (button) button.disabled = true;
+      if (!note && button) {
+        note = document.createElement("span");
+        note.className = "loading";
+        note.setAttribute("data-loading", "");
+        note.setAttribute("role", "status");
+        note.textContent = "Loading...";
+        button.parentNode.insertBefore(note, button.nextSibling);
+      }
+      if (note) note.hidden = false;
+      form._busyTimer = setTimeout(function () { busy(form, false); }, 15000);
+    } else {
+      clearTimeout(form._busyTimer);
+      form.removeAttribute("aria-busy");
+      if (button) button.disabled = false;
+      if (note) note.hidden = true;
+    }
+  }
+
+  function loadingOnSubmit(event) {
+    var form = event.target;
+    if (!form || form.tagName !== "FORM" || form.hasAttribute("data-exit") || form.hasAttribute("data-in-place")) return;
+    if (event.defaultPrevented && !form.closest("[hx-boost]")) return;
+    // After this event: htmx (and the browser) read the form, and the button that sent it, first.
+    setTimeout(function () { busy(form, true); }, 0);
   }
 
   function exclusiveCheckboxes(root) {
@@ -79,24 +114,54 @@
   // that it completes even once the page is gone, and replace this history entry with the exit
   // address, so Back does not return here. It leaves when the POST is answered, or after half a
   // second at most. Without fetch, the form is posted as it is without JavaScript.
+  function leaveNow(form) {
+    if (!window.fetch) { form.submit(); return; }
+    document.body.hidden = true;
+    var left = false;
+    function leave() {
+      if (left) return;
+      left = true;
+      window.location.replace(form.getAttribute("data-exit"));
+    }
+    setTimeout(leave, 500);
+    fetch(form.getAttribute("action"), { method: "POST", credentials: "same-origin", keepalive: true,
+      redirect: "manual" }).then(leave, leave);
+  }
+
   function exitThisPage(root) {
     root.querySelectorAll("form[data-exit]").forEach(function (form) {
+      if (form._exitReady) return;
+      form._exitReady = true;
       form.addEventListener("submit", function (event) {
         if (!window.fetch) return;
         event.preventDefault();
-        document.body.hidden = true;
-        var left = false;
-        function leave() {
-          if (left) return;
-          left = true;
-          window.location.replace(form.getAttribute("data-exit"));
-        }
-        setTimeout(leave, 500);
-        fetch(form.getAttribute("action"), { method: "POST", credentials: "same-origin", keepalive: true,
-          redirect: "manual" }).then(leave, leave);
+        leaveNow(form);
       });
     });
   }
+
+  // Shift pressed three times within 5 seconds leaves, as GOV.UK's "Exit this page" does. Any other
+  // key in between starts the count again; the count is announced so a screen reader user knows.
+  var shiftPresses = 0;
+  var shiftTimer = null;
+  function resetShift() { shiftPresses = 0; clearTimeout(shiftTimer); shiftTimer = null; }
+  function onKeyUp(event) {
+    if (event.key !== "Shift") { resetShift(); return; }
+    var form = document.querySelector("form[data-exit]");
+    if (!form) return;
+    shiftPresses += 1;
+    if (!shiftTimer) shiftTimer = setTimeout(resetShift, 5000);
+    var announcer = document.getElementById("announcer");
+    if (shiftPresses >= 3) {
+      resetShift();
+      if (announcer) announcer.textContent = "Exiting this page";
+      leaveNow(form);
+    } else if (announcer) {
+      announcer.textContent = "Shift, press " + (3 - shiftPresses) + " more " +
+        (shiftPresses === 2 ? "time" : "times") + " to exit.";
+    }
+  }
+  function onKeyDown(event) { if (event.key !== "Shift") resetShift(); }
 
   // Showing a page does not renew the answers (only a POST does), so the first countdown runs for
   // the time the page says they have left; once renewed by "Carry on", for the whole session.
@@ -142,12 +207,40 @@
     timeoutWarning(false);
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
+  // Loaded async: it runs as soon as the page is parsed, never waiting for htmx (a deferred script
+  // that, from a slow or hanging CDN, holds back DOMContentLoaded) or for any htmx request.
+  var started = false;
+  function init() {
+    if (started || document.readyState === "loading") return;
+    started = true;
     enhance(document);
     if (document.querySelector("[data-error-summary]")) focusStart(document, false);
+  }
+  document.addEventListener("submit", loadingOnSubmit);
+  document.addEventListener("keyup", onKeyUp);
+  document.addEventListener("keydown", onKeyDown);
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) document.querySelectorAll("form[aria-busy]").forEach(function (f) { busy(f, false); });
+    document.body.hidden = false;
+  });
+  document.addEventListener("readystatechange", init);
+  document.addEventListener("DOMContentLoaded", init);
+  init();
+
+  var inPlace = false;
+  var focusedId = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    inPlace = !!(elt && elt.closest && elt.closest("[data-in-place]"));
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    var form = elt && elt.closest && elt.closest("form");
+    if (form && event.detail.failed) busy(form, false);
   });
   document.addEventListener("htmx:beforeSwap", function () {
-    bannersBefore = Array.prototype.map.call(document.querySelectorAll("#page .banner"), function (b) { return b.id; });
+    focusedId = document.activeElement && document.activeElement.id || null;
+    bannersBefore = Array.prototype.map.call(document.querySelectorAll("#page [data-banner]"), function (b) { return b.id; });
     var announcer = document.getElementById("announcer");
     if (announcer) announcer.textContent = "";
   });
@@ -156,9 +249,19 @@
     if (!page || event.target !== page) return;
     enhance(page);
     // A new step (a boosted link or form) starts at the top with focus on its heading; an update
-    // in place (such as the quick check's answers as you choose) leaves focus where it is.
-    var newStep = !event.detail || event.detail.boosted !== false;
-    if (newStep || page.querySelector("[data-error-summary]")) focusStart(page, newStep);
-    announceNewBanners();
+    // in place (the quick check's answers as you choose, a form marked data-in-place) leaves focus
+    // on the control the user was on, and reads out the new answer.
+    if (inPlace) {
+      var again = focusedId && document.getElementById(focusedId);
+      var lost = !document.activeElement || document.activeElement === document.body;
+      if (again && lost) again.focus({ preventScroll: true });  // never pull focus back from where the user went
+      var answerBox = page.querySelector("[data-live-answer]");
+      var announcer = document.getElementById("announcer");
+      if (answerBox && announcer) announcer.textContent = answerBox.textContent.replace(/\s+/g, " ").trim();
+    } else {
+      focusStart(page, true);
+      announceNewBanners();
+    }
+    inPlace = false;
   });
 })();

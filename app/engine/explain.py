@@ -46,7 +46,11 @@ NO_LOCAL_SERVICE = "No local service recorded"
 
 
 def in_sentence(label: str) -> str:
-    """A label inside a sentence: its first letter lower-cased, unless it starts an acronym (NHS, GLAA)."""
+    """A label inside a sentence: its first letter lower-cased, unless it starts an acronym (NHS, GLAA)
+    or a name of two capitalised words (Home Office, British Transport Police)."""
+    words = label.split(maxsplit=2)
+    if len(words) > 1 and words[1][:1].isupper() and words[0][:1].isupper():
+        return label
     if len(label) > 1 and label[0].isupper() and not label[1].isupper():
         return label[0].lower() + label[1:]
     return label
@@ -229,7 +233,7 @@ class Explainer:
             if bits == TRUE:
                 return "not_required", self.render(because.because)
             if bits & TRUE:
-                return None, "not known yet"
+                return None, "it may not be needed"
         values = self.ev.values(el.question)
         if values == frozenset({SKIPPED}):
             return "not_assessed", "not asked: no answer could change the result"

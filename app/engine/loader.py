@@ -31,6 +31,7 @@ from .rulebook import (
     Determination,
     Element,
     Flag,
+    GlossaryTerm,
     Guidance,
     Invariants,
     Need,
@@ -552,6 +553,8 @@ class _Builder:
         if loc is not None:
             guidance += [Guidance(g.id, g.text, g.source) for g in loc.sections.get("guidance") or []]
 
+        glossary = self.glossary(nat)
+
         if self.problems.items or info is None or child_route is None:
             return None
         packs = [PackMeta(info.id, info.name, info.kind, info.version, info.last_reviewed, info.jurisdiction,
@@ -564,9 +567,24 @@ class _Builder:
         return Rulebook(tuple(packs), tuple(questions), tuple(optional), tuple(determinations), tuple(elements),
                         tuple(assumptions), tuple(actions), needs, child_route, contacts, flags, invariants,
                         tuple(guidance), dict(self.facts), tuple(statements),
-                        contact_slots=tuple(slots.values()))
+                        contact_slots=tuple(slots.values()), glossary=glossary)
 
     # pieces ---------------------------------------------------------------------------
+
+    def glossary(self, source: _Source) -> tuple[GlossaryTerm, ...]:
+        """The pack's plain-words glossary: ids unique, and no term (or alias) given twice."""
+        docs: list[schema.GlossaryDoc] = source.sections.get("glossary") or []
+        self._unique(source, "glossary", [g.id for g in docs])
+        seen: dict[str, str] = {}
+        for i, g in enumerate(docs):
+            for j, word in enumerate((g.term, *g.aliases)):
+                key = word.casefold()
+                if key in seen and seen[key] != g.id:
+                    file, line = source.line("glossary", i, *(("aliases", j - 1) if j else ("term",)))
+                    self.problems.add(file, line, f"'{word}' is already explained by glossary term '{seen[key]}'")
+                seen.setdefault(key, g.id)
+        return tuple(GlossaryTerm(g.id, g.term, g.short.strip(), g.more.strip() if g.more else None,
+                                  tuple(g.aliases), g.source) for g in docs)
 
     def _unique(self, source: _Source, section: str, ids: list[str]) -> None:
         seen: set[str] = set()

@@ -255,6 +255,16 @@ class Guidance:
 
 
 @dataclass(frozen=True)
+class GlossaryTerm:
+    id: str
+    term: str
+    short: str
+    more: str | None
+    aliases: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True)
 class StatementCase:
     when: Condition
     answer: str
@@ -343,6 +353,7 @@ class Rulebook:
     facts: Mapping[str, Fact]
     statements: tuple[Statement, ...] = ()
     contact_slots: tuple[ContactSlot, ...] = ()
+    glossary: tuple[GlossaryTerm, ...] = ()
 
     @property
     def version(self) -> str:

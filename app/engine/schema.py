@@ -391,6 +391,17 @@ class GuidanceDoc(Strict):
     source: str
 
 
+class GlossaryDoc(Strict):
+    """A term users meet on the pages (NRM, first responder, ...), explained in a line or two."""
+
+    id: Id = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    term: str
+    short: str  # one plain sentence, shown inline where the term first appears
+    more: str | None = None  # a few more sentences, on the glossary page
+    aliases: list[str] = []  # other spellings of the term in the pages' text ("first responders")
+    source: str
+
+
 class ServiceDoc(Strict):
     name: str | None = None
     contact: Id | None = None
@@ -446,6 +457,7 @@ class NationalDocument(Strict):
     invariants: Invariants | None = None
     guidance: list[GuidanceDoc] | None = None
     statements: list[StatementDoc] | None = None
+    glossary: list[GlossaryDoc] | None = None
 
 
 class LocalDocument(Strict):

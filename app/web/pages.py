@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from app.case_notes import outcome_as_text
 from app.engine.answers import validate_answers
 from app.engine.errors import AnswerError
-from app.engine.outcome import Outcome, ReferralOut
+from app.engine.outcome import ContactOut, Outcome, ReferralOut
 from app.engine.walk import URGENCY_LABELS, Route, assess, route
 
 from . import htmx
@@ -25,6 +25,8 @@ NONE_VALUE = "none"
 # Act-now actions shown as urgent banners above every question once listed, in this order (999 first).
 # Their words come from the pack: each action's short_title and summary, as chosen for this user.
 BANNER_ACTIONS = ("emergency_999", "interpreter", "communication_adjustments", "speak_alone")
+# The plan's "Do now" card lists the actions of this urgency and more urgent: act now (1) and today (2).
+DO_NOW_URGENCY = 2
 MAX_FIELD_VALUES = 20
 # The longest field a form takes (name and value): the ids and options are far shorter. A longer
 # field is refused (400) as the form is read, before any of it is decoded or checked.
@@ -164,6 +166,32 @@ def _banners(outcome: Outcome) -> list[ReferralOut]:
     return [listed[aid] for aid in BANNER_ACTIONS if aid in listed]
 
 
+def _do_now(outcome: Outcome) -> list[tuple[ReferralOut, list[ContactOut]]]:
+    """The plan's "Do now" card: every act-now and today action, most urgent first, each with the
+    routes the card shows: its first contact with a number or a link, then any out-of-hours line."""
+    card = []
+    for r in sorted((r for r in outcome.referrals if r.urgency <= DO_NOW_URGENCY), key=lambda r: r.urgency):
+        reachable = [c for c in r.contacts if c.phone or c.url]
+        routes = reachable[:1] + [c for c in reachable[1:] if c.phone and (c.slot or "").endswith("_out_of_hours")]
+        card.append((r, routes))
+    return card
+
+
+def _repeated_contacts(outcome: Outcome) -> set[str]:
+    """The contacts already shown higher up the plan, as "<action id>/<contact id>" and "need/<need id>":
+    the page shows each again in one line (name, number, hours), without its notices and notes."""
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    shown = [(f"{r.id}/{c.id}", c.id) for r in outcome.referrals for c in r.contacts]
+    shown += [(f"need/{n.id}", n.service.contact.id) for n in [*outcome.needs.immediate, *outcome.needs.longer_term]
+              if n.service.contact is not None]
+    for key, contact in shown:
+        if contact in seen:
+            repeated.add(key)
+        seen.add(contact)
+    return repeated
+
+
 def _exclusive(request: Request, qid: str) -> dict[str, str]:
     """A multi-choice question's options chosen only on their own (the pack's ``exclusive``, such as
     "Not known yet"), with the words shown for them."""
@@ -172,6 +200,15 @@ def _exclusive(request: Request, qid: str) -> dict[str, str]:
         return {}
     labels = {o.value: o.label for o in request.app.state.questions[qid].options}
     return {o.value: labels.get(o.value, o.label) for o in book.question(qid).options if o.exclusive}
+
+
+def _sections(request: Request) -> list[str]:
+    """The questions' sections, in the pack's order: "Section x of y" on each question page."""
+    sections: list[str] = []
+    for q in request.app.state.pathway.rulebook.questions:
+        if q.section and q.section not in sections:
+            sections.append(q.section)
+    return sections
 
 
 def _question_context(request: Request, walk: Walk, qid: str, outcome: Outcome) -> dict[str, Any]:
@@ -184,7 +221,10 @@ def _question_context(request: Request, walk: Walk, qid: str, outcome: Outcome) 
     current = walk.answers.get(qid)
     if info.type == "multi_choice" and current == []:
         current = [NONE_VALUE]
+    sections = _sections(request)
     return {
+        "section_number": sections.index(info.section) + 1 if info.section in sections else None,
+        "section_count": len(sections) if info.section in sections else None,
         "walk_id": walk.id, "question": info, "current": current, "back_url": back,
         "banners": _banners(outcome), "outcome": outcome, "answered_count": len(ids),
         "change": request.query_params.get("change") == "1",
@@ -206,8 +246,24 @@ def start_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/start")
-def start(request: Request) -> Response:
+async def start(request: Request) -> Response:
+    """Start a walk: empty, or (from the quick check's "answer every question") with the quick
+    check's answers, posted as form fields so that they never appear in a URL. Only the quick
+    questions' own ids and values are kept; anything else in the form is left out."""
     walk = Walk(new_walk_id())
+    form = await read_form(request, MAX_FIELD_VALUES * 2)
+    book = request.app.state.pathway.rulebook
+    preset = request.app.state.pathway.settings.preset or {}
+    quick = {q.id for q in book.questions if q.quick_check and q.id not in preset}
+    for qid in form:
+        values = [v for v in form.getlist(qid) if isinstance(v, str)]
+        if qid not in quick or len(values) != 1 or not values[0]:
+            continue
+        try:
+            validate_answers(book, {qid: values[0]})
+        except AnswerError:
+            continue
+        walk.answers[qid] = values[0]
     return _save(request, _redirect(_next_url(walk, _route(request, walk))), walk)
 
 
@@ -314,7 +370,8 @@ def outcome_page(request: Request, walk_id: str) -> Response:
     ignored = [request.app.state.questions[q] for q in outcome.ignored_answers if q in request.app.state.questions]
     return page(
         request, "outcome.html", title="Your action plan", walk_id=walk.id, outcome=outcome, groups=groups,
-        banners=_banners(outcome), ignored=ignored, dets=outcome.determinations,
+        do_now=_do_now(outcome), repeated=_repeated_contacts(outcome), ignored=ignored,
+        dets=outcome.determinations,
         seconds_left=request.app.state.codec.seconds_left(walk),
     )
 
@@ -337,9 +394,15 @@ def keepalive(request: Request, walk_id: str) -> Response:
 
 
 @router.post("/w/{walk_id}/clear")
-def clear(request: Request, walk_id: str) -> Response:
+async def clear(request: Request, walk_id: str) -> Response:
+    """Clear the walk, once confirmed (the form's confirm=yes); without it, ask first. There is no
+    undo: an undo would keep the answers on the device."""
     if not valid_walk_id(walk_id):
         raise WalkNotFound()
+    form = await read_form(request, 5)
+    if form.get("confirm") != "yes" and cookie_name(walk_id) in request.cookies:  # nothing to ask without it
+        return htmx.no_push(page(request, "clear_confirm.html", title="Are you sure you want to clear your answers?",
+                                 walk_id=walk_id))
     return _clear(request, _redirect("/"), walk_id)
 
 

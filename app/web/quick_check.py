@@ -25,6 +25,53 @@ def quick_questions(request: Request) -> list[Question]:
     return [q for q in request.app.state.pathway.rulebook.questions if q.quick_check]
 
 
+# Before the trafficking test is answered, the quick check gives the answer with modern slavery
+# taken as possible: each unanswered question of this section is assessed as "Not sure".
+TEST_SECTION = "The trafficking test"
+ASSUMED = "unsure"
+# And capacity, unless answered, is presumed (Mental Capacity Act 2005 s1(2)): a doubt changes the answer.
+PRESUMED = {"capacity_concern": "no"}
+NOT_KNOWN = "Not known yet"
+
+
+def _shown(statements: list[Any]) -> list[dict[str, str]]:
+    """Each statement as shown: the short answer in bold, then its text, never "Not known yet" twice."""
+    shown = []
+    for s in statements:
+        text = s.text
+        if not s.answer and text.lower().startswith(NOT_KNOWN.lower()):
+            text = text[len(NOT_KNOWN):].lstrip(" :.")
+            text = text[:1].upper() + text[1:]
+        shown.append({"id": s.id, "question": s.question, "answer": s.answer or NOT_KNOWN, "text": text})
+    return shown
+
+
+def _conditional(request: Request, questions: list[Question], answers: dict[str, Any],
+                 outcome: Any, preset: Any) -> dict[str, Any] | None:
+    """The engine's answer with modern slavery taken as possible (the trafficking test's unanswered
+    questions assessed as "Not sure"), when the answers given do not settle it yet: the questions
+    that would confirm it, and the other open quick questions that could change it."""
+    if all(s.answer for s in outcome.statements):
+        return None
+    assumed = [q for q in questions if q.section == TEST_SECTION and q.id not in answers]
+    if not assumed:
+        return None
+    state = request.app.state.pathway
+    ids = {q.id for q in questions}
+    presumed = {qid: v for qid, v in PRESUMED.items() if qid in ids and qid not in answers}
+    maybe = assess(state.rulebook, {**answers, **presumed, **{q.id: ASSUMED for q in assumed}}, preset=preset,
+                   in_order=False)
+    if not any(s.answer for s in maybe.statements):
+        return None
+    names = request.app.state.questions
+    skipped = set(maybe.skipped_questions)
+    confirm = [names[q.id].short for q in assumed if q.id not in skipped]
+    others = [names[q.id].short for q in questions
+              if q.id not in answers and q.section != TEST_SECTION and q.id not in skipped]
+    return {"statements": _shown(maybe.statements), "confirm": confirm, "others": others,
+            "presumed": [names[qid].short for qid in presumed]}
+
+
 def _render(request: Request, answers: dict[str, Any], status: int = 200, errors: list[str] | None = None,
             submitted: bool = False) -> HTMLResponse:
     state = request.app.state.pathway
@@ -42,7 +89,9 @@ def _render(request: Request, answers: dict[str, Any], status: int = 200, errors
         request, "quick_check.html", status=status, title="Quick check: consent and duty to notify",
         questions=questions, answers=answers, skipped=skipped, outcome=outcome, ignored=ignored,
         headline=headline, others=others, child_never_asked=CHILD_NEVER_ASKED, errors=errors or [],
-        submitted=submitted,
+        submitted=submitted, statements=_shown(outcome.statements),
+        conditional=_conditional(request, questions, answers, outcome, preset) if submitted else None,
+        carried={q.id: answers[q.id] for q in questions if q.id in answers},
     )
 
 

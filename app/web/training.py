@@ -18,10 +18,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.engine.answers import validate_answers
 from app.engine.compare import compare
 from app.engine.errors import AnswerError, PackError, PackProblem
+from app.engine.explain import in_sentence
 from app.engine.outcome import Outcome
+from app.engine.plain import urgency_change_why
 from app.engine.rulebook import Rulebook
 from app.engine.scenarios import Scenario, ScenarioError, load_scenario, scenario_files, walk_step_by_step
-from app.engine.walk import assess
+from app.engine.walk import URGENCY_LABELS, assess
 from app.engine.yaml_source import PackProblemError, line_of, read_yaml_file
 
 from .pages import page
@@ -105,11 +107,13 @@ def _parse_value(qtype: str, raw: str) -> Any:
     return raw
 
 
-def flip_choices(request: Request, case: Case) -> list[dict[str, Any]]:
-    """For each answered question: the other answers a trainer can flip it to."""
+def flip_choices(request: Request, case: Case, chosen: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """For each answered question: its answer in the case and the others a trainer can change it to,
+    grouped by the question's section (in the order asked); ``chosen`` marks the changes already made."""
     questions = request.app.state.questions
     answers = case.answers()
-    groups = []
+    chosen = chosen or {}
+    sections: list[dict[str, Any]] = []
     for qid in case.asked:
         info = questions[qid]
         current = answers.get(qid)
@@ -121,14 +125,52 @@ def flip_choices(request: Request, case: Case) -> list[dict[str, Any]]:
                        if sorted(_parse_value("multi_choice", v)) != sorted(current or [])]
         else:
             options = [(o.value, o.label) for o in info.options if o.value != current]
-        groups.append({"id": qid, "short": info.short, "options": options})
-    return groups
+        if not sections or sections[-1]["title"] != info.section:
+            sections.append({"title": info.section, "questions": []})
+        sections[-1]["questions"].append({
+            "id": qid, "short": info.short, "options": options, "chosen": chosen.get(qid, ""),
+            "current": case.book.question(qid).answer_label(current) if case.book.has_question(qid) else str(current),
+        })
+    return sections
+
+
+def _flips(request: Request, case: Case) -> dict[str, str]:
+    """The answers changed (``flip=question:value``, one or more), in the order asked: blanks ignored."""
+    wanted: dict[str, str] = {}
+    for value in request.query_params.getlist("flip"):
+        qid, _, raw = value.partition(":")
+        if qid in case.asked and raw:
+            wanted[qid] = raw
+    return {qid: wanted[qid] for qid in case.asked if qid in wanted}
+
+
+# The training list's groups, by what a case teaches, each from the case's own outcome.
+THEMES: tuple[tuple[str, str, str], ...] = (
+    ("children", "Children, and people whose age is not known",
+     "No consent is needed: children's services first, and an NRM referral for every child."),
+    ("consent", "Adults who agree to a referral", "Informed consent, the NRM and support for adults."),
+    ("declined", "Adults who say no", "Declining is not evidence that they are not a victim: the duty to notify."),
+    ("not_yet", "Adults who cannot be asked yet, or whose capacity is in doubt",
+     "Speaking alone, interpreters and mental capacity before consent."),
+    ("not_ms", "Not modern slavery on the answers", "What is still due when the test is not met."),
+)
+
+
+def case_theme(case: Case) -> str:
+    d = case.outcome.determinations
+    if d.treated_as_child:
+        return "children"
+    if d.modern_slavery == "no":
+        return "not_ms"
+    return {"given": "consent", "declined": "declined"}.get(str(d.consent_status), "not_yet")
 
 
 @router.get("/training", response_class=HTMLResponse)
 def training_list(request: Request) -> HTMLResponse:
     cases = sorted(request.app.state.training.values(), key=lambda c: c.scenario.name)
-    return page(request, "training_list.html", title="Training cases", cases=cases)
+    groups = [{"id": tid, "title": title, "about": about, "cases": [c for c in cases if case_theme(c) == tid]}
+              for tid, title, about in THEMES]
+    return page(request, "training_list.html", title="Training cases", groups=[g for g in groups if g["cases"]])
 
 
 @router.get("/training/{slug}", response_class=HTMLResponse)
@@ -162,42 +204,48 @@ def training_step(request: Request, slug: str, number: int) -> Response:
 def training_outcome(request: Request, slug: str) -> HTMLResponse:
     case = _case(request, slug)
     return page(request, "training_outcome.html", title=f"Outcome: {case.scenario.name}", case=case,
-                outcome=case.outcome, choices=flip_choices(request, case))
+                outcome=case.outcome, sections=flip_choices(request, case))
 
 
 @router.get("/training/{slug}/what-if", response_class=HTMLResponse)
 def training_what_if(request: Request, slug: str) -> Response:
-    """Flip one answer (``flip=question:value``); answer any question the flip opens; compare."""
+    """Change one or more answers (``flip=question:value``, repeated); answer any question the changes
+    open (never pre-selected); compare with the case. The form there builds on the changes made."""
     case = _case(request, slug)
     questions = request.app.state.questions
-    flip = request.query_params.get("flip", "")
-    qid, _, raw = flip.partition(":")
-    if qid not in case.asked or not raw:
+    flips = _flips(request, case)
+    if not flips:
         return page(request, "error.html", status=422, title="Choose an answer to change",
-                    message="Pick one of the scenario's answers and a different value for it.")
+                    message="Pick at least one of the case's answers and a different value for it.")
     answers = case.answers()
     extra: dict[str, Any] = {}
     for key, value in request.query_params.multi_items():
-        if key != "flip" and key in questions and key not in answers:
+        if key != "flip" and key in questions and key not in answers and value:
             extra[key] = _parse_value(questions[key].type, value)
-    changed = {**answers, **extra, qid: _parse_value(questions[qid].type, raw)}
+    changed = {**answers, **extra, **{q: _parse_value(questions[q].type, v) for q, v in flips.items()}}
     try:
         after = assess(case.book, changed, preset=case.scenario.preset or None)
     except AnswerError as exc:
         return page(request, "error.html", status=422, title="That answer is not one of the options",
                     message="; ".join(p.message for p in exc.problems))
     comparison = compare(case.outcome, after)
-    pending = after.next_question
+    labels_after = {a.id: a.label for a in after.answered}
+    labels_before = {a.id: a.label for a in case.outcome.answered}
+    changes = [{"id": q, "short": questions[q].short, "before": labels_before.get(q, ""),
+                "after": labels_after.get(q, v)} for q, v in flips.items()]
+    why = {a.id: urgency_change_why(case.book, a.id, a.before.urgency, a.after.urgency, URGENCY_LABELS)
+           for a in comparison.actions if a.before and a.after}
+    flip_params = [f"{q}:{v}" for q, v in flips.items()]
     return page(
-        request, "training_what_if.html", title=f"What if: {questions[qid].short}", case=case, flip=flip,
-        flipped=questions[qid], flipped_label=next((a.label for a in after.answered if a.id == qid), raw),
-        before_label=next((a.label for a in case.outcome.answered if a.id == qid), ""),
-        after=after, comparison=comparison, pending=pending, extra=extra,
-        extra_labels={k: next((a.label for a in after.answered if a.id == k), str(v)) for k, v in extra.items()},
+        request, "training_what_if.html", title="What if: " + ", ".join(c["short"] for c in changes), case=case,
+        changes=changes, flip_params=flip_params, after=after, comparison=comparison, pending=after.next_question,
+        extra=extra, why=why, sections=flip_choices(request, case, flips),
+        extra_answers=[(questions[k].short, labels_after.get(k, str(v))) for k, v in extra.items()],
     )
 
 
 def install(app: Any, rules_dir: Path, local: str, book: Rulebook) -> None:
     """Mount the training pages. A scenario that cannot be read raises PackError (the app refuses to start)."""
     app.state.training = load_cases(rules_dir, local, book)
+    app.state.templates.env.filters.setdefault("in_sentence", in_sentence)
     app.include_router(router)

@@ -12,10 +12,10 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.parametrize("js", [False, True])
 def test_diagram_nodes_link_to_their_text(js: bool, js_page: Page, nojs_page: Page) -> None:
-    """Selecting a question in the drawn pathway takes you to its text and source."""
+    """Selecting a question in the drawn pathway (the advanced view) takes you to its text and source."""
     page = js_page if js else nojs_page
-    page.goto("/pathway")
-    expect(page.get_by_role("heading", level=1)).to_have_text("The pathway")
+    page.goto("/pathway/graph")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Every rule and what it reads")
     page.locator('svg a[href="#node-consent_nrm"]').click()
     expect(page).to_have_url(re.compile(r"#node-consent_nrm$"))
     row = page.locator("#node-consent_nrm")
@@ -41,7 +41,7 @@ def test_training_step_through_and_what_if(js: bool, js_page: Page, nojs_page: P
     page.get_by_role("link", name="See the outcome").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Outcome and explanation")
     expect(page.locator("#referral-housing_referral")).to_be_visible()
-    page.get_by_label("Change one answer").select_option("consent_nrm:yes")
+    page.locator("#flip-consent_nrm").select_option("consent_nrm:yes")
     page.get_by_role("button", name="Show what changes").click()
     expect(page.locator("#action-change-nrm_referral")).to_contain_text("added")
     expect(page.locator("#action-change-victim_care_contract")).to_contain_text("Act now")
@@ -51,10 +51,11 @@ def test_what_if_pending_question_is_answered_by_the_trainer(nojs_page: Page) ->
     """A flip that opens an unanswered question shows it as pending; answering it completes the comparison."""
     page = nojs_page
     page.goto("/training/seed_tyrone/outcome")
-    page.get_by_label("Change one answer").select_option("purpose:no")
+    page.locator("#flip-purpose").select_option("purpose:no")
     page.get_by_role("button", name="Show what changes").click()
     pending = page.locator("#pending")
     expect(pending).to_contain_text("Pending:")
+    expect(pending.locator("input:checked")).to_have_count(0)  # never pre-selected
     # Version 2 opens a second question once modern slavery is "no" (concerns about pay or work):
     # each pending question is answered in turn until the comparison is complete.
     for _ in range(3):
@@ -67,6 +68,23 @@ def test_what_if_pending_question_is_answered_by_the_trainer(nojs_page: Page) ->
         page.wait_for_url(re.compile(rf"[?&]{qid}=no\b"))
     expect(page.locator("#pending")).to_have_count(0)
     expect(page.locator("#action-change-nrm_referral")).to_contain_text("removed")
+
+
+def test_what_if_changes_several_answers_and_builds_on_them(nojs_page: Page) -> None:
+    """Age and means changed together on Tyrone's case; then one more change keeps both."""
+    page = nojs_page
+    page.goto("/training/seed_tyrone/outcome")
+    page.get_by_label("Age", exact=True).select_option("age_group:child")
+    page.get_by_label("Means (coercion or deception)", exact=True).select_option("means:no")
+    page.get_by_role("button", name="Show what changes").click()
+    expect(page.locator("#changed-answers li")).to_have_count(2)
+    form = page.locator("#what-if-form")
+    expect(form.locator("#flip-age_group")).to_have_value("age_group:child")
+    expect(form.locator("#flip-means")).to_have_value("means:no")
+    form.locator("#flip-immediate_danger").select_option("immediate_danger:yes")
+    form.get_by_role("button", name="Show what changes").click()
+    expect(page.locator("#changed-answers li")).to_have_count(3)
+    expect(page.locator("#action-change-emergency_999")).to_contain_text("added")
 
 
 def test_quick_check_without_javascript(nojs_page: Page) -> None:

@@ -61,11 +61,15 @@ def walk_to(client: TestClient, walk: str, location: str, answers: dict[str, str
 
 
 def banners(page: str) -> dict[str, tuple[str, str]]:
-    """Each banner on the page: id -> (the bold words, the rest)."""
+    """Each prompt of the one urgent banner: id -> (the bold words shown, the summary behind its
+    disclosure). The shown titles and the summaries' titles must agree, in the same order."""
+    shown = re.findall(r'<span class="banner" id="banner-([a-z_0-9]+)"><strong>(.*?)</strong></span>', page)
     found = {}
     for aid, strong, rest in re.findall(
-            r'<div class="banner[^"]*" id="banner-([a-z_0-9]+)"><strong>(.*?)</strong> (.*?)</div>', page):
+            r'<li id="banner-([a-z_0-9]+)-summary" data-banner="[a-z_0-9]+"><strong>(.*?)</strong> (.*?)</li>', page):
         found[aid] = (html.unescape(strong), html.unescape(rest))
+    assert [(aid, html.unescape(strong)) for aid, strong in shown] == [(aid, s) for aid, (s, _) in found.items()]
+    assert page.count('role="region" aria-label="Urgent actions"') == (1 if found else 0)  # one banner
     return found
 
 

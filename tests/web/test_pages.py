@@ -104,7 +104,7 @@ def test_a_whole_case_without_javascript(client: TestClient) -> None:
         assert f'id="referral-{aid}"' in page.text
     assert 'id="referral-nrm_referral"' not in page.text
     assert f'href="/w/{walk}/q/consent_nrm?change=1"' in page.text
-    assert "Use a qualified interpreter." in page.text  # the banner
+    assert "Use a qualified interpreter" in page.text  # in the plan (no banner repeats it there)
     assert "Undated: confirm locally" in page.text  # the local numbers are on undated council pages
     assert "Not yet checked by your organisation" in page.text
 
@@ -312,9 +312,35 @@ def test_case_notes_download_and_clear(client: TestClient) -> None:
     assert notes.headers["content-disposition"].startswith('attachment; filename="pathway-summary-')
     assert "england-wales 2.0.0 + lewisham 2.0.0" in notes.text
     assert "Refer to children's social care" in notes.text
-    cleared = client.post(f"/w/{walk}/clear")
+    asked = client.post(f"/w/{walk}/clear")  # without confirm=yes: asked first, nothing cleared
+    assert asked.status_code == 200 and "Are you sure you want to clear your answers?" in asked.text
+    assert "set-cookie" not in asked.headers and 'name="confirm" value="yes"' in asked.text
+    cleared = post_form(client, f"/w/{walk}/clear", [("confirm", "yes")])
     assert cleared.status_code == 303 and cleared.headers["location"] == "/"
     assert f"{cookie_name(walk)}=\"\"" in cleared.headers["set-cookie"] or "Max-Age=0" in cleared.headers["set-cookie"]
+
+
+def test_the_quick_checks_answers_start_a_walk(client: TestClient) -> None:
+    """"Answer every question" from the quick check posts its answers to /start (never in a URL):
+    the walk starts with them; anything but a quick question's own valid answer is left out."""
+    response = post_form(client, "/start", [("immediate_danger", "no"), ("age_group", "adult"),
+                                            ("organisation", "local_authority"), ("consent_nrm", "no"),
+                                            ("organisation", "police"), ("means", "sideways"), ("x", "1"),
+                                            ("communication_support", "yes")])
+    assert response.status_code == 303
+    # organisation doubled and means invalid are left out; communication_support is not a quick question.
+    assert re.search(r"/w/[A-Za-z0-9_-]+/q/organisation$", response.headers["location"]), response.headers
+    walk = response.headers["location"].split("/")[2]
+    assert answer(client, walk, "organisation", "local_authority") == f"/w/{walk}/q/communication_support"
+
+
+def test_question_pages_show_their_section(client: TestClient) -> None:
+    walk = start(client)
+    assert "Section 1 of 5: Safety" in client.get(f"/w/{walk}/q/immediate_danger").text
+    answer(client, walk, "immediate_danger", "yes")
+    page = client.get(f"/w/{walk}/q/age_group").text
+    assert "Section 2 of 5: The person" in page
+    assert page.count('aria-label="Urgent actions"') == 1 and "Call 999 now." in page
 
 
 def test_exit_clears_and_leaves(client: TestClient) -> None:

@@ -40,9 +40,10 @@ def statement(html: str, sid: str) -> str:
     return match.group(1)
 
 
-def test_pathway_page_draws_every_question_and_action(client: TestClient, lewisham_book: object) -> None:
-    """/pathway shows an SVG drawn on the server with a linked node for every question and action."""
-    page = client.get("/pathway")
+def test_pathway_graph_draws_every_question_and_action(client: TestClient, lewisham_book: object) -> None:
+    """/pathway/graph (the advanced view) shows an SVG drawn on the server with a linked node for every
+    question and action, and each node's text in plain words."""
+    page = client.get("/pathway/graph")
     assert page.status_code == 200
     svg = re.search(r"<svg.*?</svg>", page.text, re.S)
     assert svg
@@ -54,6 +55,7 @@ def test_pathway_page_draws_every_question_and_action(client: TestClient, lewish
     for aid in ("emergency_999", "nrm_referral", "age_assessment"):
         assert f"#node-{aid}" in links
     assert "Source: Modern Slavery Act 2015 s52" in page.text
+    assert "Asked when: always. " in page.text and "alwaysSource" not in page.text
     assert "<script" not in svg.group(0)
     standalone = client.get("/pathway.svg")
     assert standalone.headers["content-type"].startswith("image/svg+xml")
@@ -182,6 +184,29 @@ def test_quick_check_adult_who_declines_with_police(client: TestClient) -> None:
     assert "statutory (Modern Slavery Act 2015 s52)" in in_company
     alone_earlier = quick(client, {**answers, "safe_to_talk": "no", "consent_given_alone": "yes"})
     assert statement(alone_earlier, "who_notifies") == "Duty to notify."
+
+
+def test_quick_check_gives_a_conditional_answer_early(client: TestClient) -> None:
+    """An adult who declines, seen alone, at a council: before the trafficking test the answer is
+    given with modern slavery taken as possible, labelled conditional, naming what would confirm it,
+    never "Not known yet" twice; "answer every question" posts the answers (no link carries them)."""
+    html = quick(client, {"age_group": "adult", "organisation": "local_authority", "safe_to_talk": "yes",
+                          "consent_nrm": "no"})
+    assert statement(html, "consent_needed") == "Not known yet."
+    assert "Not known yet. Not known yet" not in html and "Not known yet: " not in html
+    conditional = html.split('id="conditional-answer"')[1].split("</div>\n  {%")[0]
+    assert "a conditional answer" in conditional
+    assert re.search(r'id="conditional-consent_needed".*?<strong>Yes\.</strong>', conditional, re.S)
+    assert re.search(r'id="conditional-who_notifies".*?<strong>Duty to notify\.</strong>', conditional, re.S)
+    confirm = conditional.split('id="conditional-confirm"')[1].split("</p>")[0]
+    assert "Action" in confirm and "Means" in confirm
+    assert "capacity" in conditional.split('id="conditional-others"')[1].split("</p>")[0]
+    carry = html.split('action="/start"')[1].split("</form>")[0]
+    assert 'name="consent_nrm" value="no"' in carry and 'href="/"' not in carry
+    full = quick(client, {"immediate_danger": "no", "age_group": "adult", "organisation": "police",
+                          "safe_to_talk": "yes", "action": "yes", "purpose": "yes", "exploited_as_child": "no",
+                          "means": "yes", "capacity_concern": "no", "consent_nrm": "no"})
+    assert 'id="conditional-answer"' not in full  # settled: no conditional answer
 
 
 def test_quick_check_child_ignores_consent_and_says_so(client: TestClient) -> None:
