@@ -168,7 +168,12 @@ class Explainer:
                 return "not answered"
             return self.book.question(fact_id).answer_label(value)
         if fact.kind == "determination":
-            return self.book.determination(fact_id).value_label(self.ev.single(fact_id))
+            det = self.book.determination(fact_id)
+            values = self.ev.values(fact_id)
+            if len(values) > 1 and None not in values and len(values) < len(det.values):
+                # still open, but only between some values: "indicated or possible", not "not known yet"
+                return " or ".join(det.value_label(v) for v in det.values if v in values)
+            return det.value_label(self.ev.single(fact_id))
         value = self.ev.single(fact_id)
         return str(value) if value is not None else "not known"
 
