@@ -188,8 +188,9 @@ def test_exit_is_sticky_and_shift_three_times_leaves(js_page: Page, live_server:
     keep_local(page.context, exit_url)
     walk_to(page, {"immediate_danger": "yes", "age_group": "adult"}, "organisation")
     wid = walk_id(page)
-    page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
-    page.wait_for_function("() => window.scrollY > 100")
+    # The last step's swap settles after the URL changes and then starts at the top: scroll until it sticks.
+    page.wait_for_function("() => { window.scrollTo(0, document.documentElement.scrollHeight); "
+                           "return window.scrollY > 100; }")
     box = page.get_by_role("button", name="Exit this page").bounding_box()
     assert box and box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"]
     page.keyboard.press("Shift")
