@@ -16,6 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .http_middleware import HttpMiddleware
+
 log = logging.getLogger("pathway.web")
 
 RETRY_AFTER_SECONDS = 5
@@ -38,18 +40,15 @@ def busy_response(scope: Scope) -> Response:
     return response
 
 
-class ConcurrencyLimitMiddleware:
+class ConcurrencyLimitMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit = limit
         self.active = 0  # one event loop per worker: a plain counter is enough
         self.refused = 0
         self._logged_at = -BUSY_LOG_EVERY_SECONDS
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.active >= self.limit:
             self.refused += 1
             now = time.monotonic()

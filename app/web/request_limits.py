@@ -16,22 +16,17 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
+from .http_middleware import HttpMiddleware
 from .problems import error_response, html_error, wants_json
 
 MAX_QUERY_PARAMETERS = 64
 MAX_COOKIES = 256
 
 
-class RequestLimitsMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class RequestLimitsMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("query_string", b"").count(b"&") >= MAX_QUERY_PARAMETERS:
             await _refuse(scope, 414, "too_many_parameters", "That address is too long",
                           f"The address has more than {MAX_QUERY_PARAMETERS} query parameters; no page on this "

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .htmx import HTMX_CDN_URL
+from .http_middleware import HttpMiddleware
 
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
@@ -52,15 +53,12 @@ def security_headers(htmx_local: bool, exit_url: str | None = None) -> list[tupl
     ]
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp, htmx_local: bool, exit_url: str | None = None) -> None:
-        self.app = app
+        super().__init__(app)
         self.headers = security_headers(htmx_local, exit_url)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
 
         async def add_headers(message: Message) -> None:

@@ -22,9 +22,10 @@ import logging
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from .access_log import METHODS
+from .http_middleware import HttpMiddleware
 
 ERROR_FIELDS = ("event", "method", "route", "status", "error", "request_id")
 TITLE = "Sorry, there is a problem with the service"
@@ -50,14 +51,8 @@ def route_of(scope: Scope) -> str:
     return getattr(route, "path", None) or "(unmatched)"
 
 
-class CalmErrorsMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class CalmErrorsMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         sent_status: int | None = None
 
         async def tracking_send(message: Message) -> None:
