@@ -94,6 +94,7 @@ __all__ = [
     "line_of",
     "load",
     "load_rulebook",
+    "load_scenario",
     "logic_plain",
     "packs_out",
     "plain",
