@@ -27,6 +27,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from tests.conftest import ROOT, RULES
+from tests.packs.faults import build
 
 TIMEOUT = 30  # seconds; each refusal takes about one second on its own
 PROMPT = 15  # a refusal under load from the other cases still ends within this
@@ -40,7 +41,7 @@ class Case:
     """One broken start: how to break it and what the problem line must say."""
 
     expect: str | tuple[str, ...]  # regular expressions the problem lines must match, in full, in order
-    rules: str = "copy"  # "copy" (of the shipped rules), "shipped", or a path under tests/packs
+    rules: str = "copy"  # "copy" (of the shipped rules), "shipped", or a fault of tests/packs/faults.py
     local: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     secret: str | None = None  # text that must never appear in the output
@@ -115,9 +116,9 @@ CASES: dict[str, tuple[Case, Callable[[Path, Path], None] | None]] = {
                               message="a number of 5000 digits is too long to read; quote it if it is text")),
         lambda rules, _keys: _long_number_in_flags(rules)),
     "id_shared_across_kinds": (
-        Case(FILE_LINE.format(file="national/actions.yaml", line=71,
+        Case(FILE_LINE.format(file="national/actions.yaml", line=r"\d+",
                               message="id 'trafficking' is used by both determinations and actions"),
-             rules="invalid/id_shared_across_kinds", local="minimal"),
+             rules="id_shared_across_kinds", local="minimal"),
         None),
     "key_file_corrupt": (
         Case(r"\S+/secret\.key: the key file holds no valid key: .*", rules="shipped", secret=SECRET_LOOKING),
@@ -177,7 +178,8 @@ def _start(name: str, workers: int, base: Path) -> subprocess.Popen[str]:
     elif case.rules == "shipped":
         rules = RULES
     else:
-        rules = ROOT / "tests" / "packs" / case.rules
+        rules = base / "rules"
+        build(case.rules, rules)
     if breaker is not None:
         breaker(rules, keys)
     command = [sys.executable, "-m", "app.cli", "serve", "--rules", str(rules), "--port", str(_free_port()),
