@@ -89,9 +89,6 @@ class Condition:
         """Ids of the facts read (``listed:`` references appear as ``listed:<id>``)."""
         raise NotImplementedError
 
-    def leaves(self) -> Iterable[Condition]:
-        yield self
-
 
 @dataclass(frozen=True)
 class AllOf(Condition):
@@ -114,10 +111,6 @@ class AllOf(Condition):
     def refs(self) -> Iterable[str]:
         for item in self.items:
             yield from item.refs()
-
-    def leaves(self) -> Iterable[Condition]:
-        for item in self.items:
-            yield from item.leaves()
 
 
 @dataclass(frozen=True)
@@ -142,10 +135,6 @@ class AnyOf(Condition):
         for item in self.items:
             yield from item.refs()
 
-    def leaves(self) -> Iterable[Condition]:
-        for item in self.items:
-            yield from item.leaves()
-
 
 @dataclass(frozen=True)
 class Not(Condition):
@@ -158,9 +147,6 @@ class Not(Condition):
 
     def refs(self) -> Iterable[str]:
         return self.item.refs()
-
-    def leaves(self) -> Iterable[Condition]:
-        return self.item.leaves()
 
 
 @dataclass(frozen=True)
@@ -521,8 +507,3 @@ def to_text(node: Condition | Logic | None) -> str:
 def _wrap(node: Condition | Logic) -> str:
     text = to_text(node)
     return f"({text})" if isinstance(node, (AllOf, AnyOf, LogicAll, LogicAny)) else text
-
-
-def condition_facts(cond: Condition | Logic | None) -> set[str]:
-    return set(cond.refs()) if cond is not None else set()
-

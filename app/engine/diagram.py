@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from html import escape
 
 from .conditions import to_text
-from .rulebook import Rulebook
+from .graph import listed_action
+from .rulebook import Action, Case, Determination, Question, Rulebook
 
 
 @dataclass(frozen=True)
@@ -32,37 +33,40 @@ class Edge:
 
 
 def graph(book: Rulebook) -> tuple[list[Node], list[Edge]]:
-    nodes: list[Node] = []
+    """The diagram's nodes (questions in order, determinations, actions) and its arrows, from the rule
+    graph: what decides whether each question is asked, and what each determination and action reads
+    (flags are not drawn)."""
+    nodes = [*(_question_node(q) for q in book.questions), *(_determination_node(d) for d in book.determinations),
+             *(_action_node(a) for a in book.actions)]
+    reads = book.graph.reads
     edges: set[Edge] = set()
-    for q in book.questions:
-        nodes.append(Node(q.id, "question", q.short, f"Asked when: {to_text(q.ask_when)}", q.source))
-        if q.ask_when is not None:
-            for ref in q.ask_when.refs():
-                if ref in book.facts and book.facts[ref].kind != "flag":
-                    edges.add(Edge(ref, q.id, "asks"))
-    for d in book.determinations:
-        detail = "; ".join(
-            (f"when {to_text(c.when)}: " if c.when else "") + to_text(c.logic or c.condition)
-            if (c.logic or c.condition) else (f"when {to_text(c.when)}: " if c.when else "") + str(c.value)
-            for c in d.cases
-        )
-        nodes.append(Node(d.id, "determination", d.label, detail, d.source))
-        for c in d.cases:
-            for part in (c.when, c.logic, c.condition):
-                for ref in part.refs() if part is not None else ():
-                    if ref in book.facts and book.facts[ref].kind != "flag":
-                        edges.add(Edge(ref, d.id, "reads"))
-    for a in book.actions:
-        urgency = ", ".join(f"{u.level} when {to_text(u.when)}" if u.when else f"otherwise {u.level}"
-                            for u in a.urgency)
-        nodes.append(Node(a.id, "action", a.title, f"Due when: {to_text(a.due)}. Urgency: {urgency}.", a.source))
-        for part in (a.due, *(u.when for u in a.urgency)):
-            for ref in part.refs() if part is not None else ():
-                target = ref.split(":", 1)[1] if ref.startswith("listed:") else ref
-                if target in book.facts and book.facts[target].kind == "flag":
-                    continue
-                edges.add(Edge(target, a.id, "reads"))
+    for node in nodes:
+        kind = "asks" if node.kind == "question" else "reads"
+        for ref in reads[node.id]:
+            source = listed_action(ref) or ref
+            fact = book.facts.get(source)
+            if fact is None or fact.kind != "flag":
+                edges.add(Edge(source, node.id, kind))
     return nodes, sorted(edges, key=lambda e: (e.source, e.target, e.kind))
+
+
+def _question_node(q: Question) -> Node:
+    return Node(q.id, "question", q.short, f"Asked when: {to_text(q.ask_when)}", q.source)
+
+
+def _determination_node(d: Determination) -> Node:
+    detail = "; ".join((f"when {to_text(c.when)}: " if c.when else "") + _case_result(c) for c in d.cases)
+    return Node(d.id, "determination", d.label, detail, d.source)
+
+
+def _case_result(case: Case) -> str:
+    rule = case.logic or case.condition
+    return to_text(rule) if rule else str(case.value)
+
+
+def _action_node(a: Action) -> Node:
+    urgency = ", ".join(f"{u.level} when {to_text(u.when)}" if u.when else f"otherwise {u.level}" for u in a.urgency)
+    return Node(a.id, "action", a.title, f"Due when: {to_text(a.due)}. Urgency: {urgency}.", a.source)
 
 
 def to_dot(book: Rulebook) -> str:

@@ -13,7 +13,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Id = str
-SECTIONS = ("Safety", "The person", "The trafficking test", "Consent and capacity", "Needs")
 
 
 class Strict(BaseModel):

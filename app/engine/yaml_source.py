@@ -82,7 +82,10 @@ def _line(event: yaml.Event) -> int:
     return int(event.start_mark.line) + 1 if event.start_mark else 0
 
 
-class _Builder:
+class _TreeBuilder:
+    """Builds a YAML document's tree (YMap, YList, scalars with their lines) from parser events, counting
+    nodes and depth as aliases are expanded so an alias bomb is refused, not built."""
+
     def __init__(self) -> None:
         self.anchors: dict[str, tuple[Any, int, int]] = {}  # anchor -> (value, node count, height)
         self.nodes = 0
@@ -199,7 +202,7 @@ def parse_yaml(text: str, file: str) -> Any:
     try:
         # Events are consumed as they are parsed, so a cap stops the parser early: deep flow
         # nesting costs PyYAML's scanner quadratic time if it is left to run to the end.
-        return _Builder().build(yaml.parse(text, Loader=yaml.SafeLoader))
+        return _TreeBuilder().build(yaml.parse(text, Loader=yaml.SafeLoader))
     except YamlProblem as exc:
         raise PackProblemError(PackProblem(file, exc.line, exc.message)) from None
     except yaml.MarkedYAMLError as exc:

@@ -33,7 +33,6 @@ from app.engine.conditions import (
     LogicNot,
     LogicRef,
     Not,
-    condition_facts,
     kleene_and,
     kleene_or,
     to_text,
@@ -264,7 +263,7 @@ def test_nested_condition_with_skipped_and_pending_facts() -> None:
     assert rule.bits(adult_pending) == BOTH
     no_capacity = facts(modern_slavery="yes", treated_as_child=False, consent_nrm={SKIPPED}, capacity_concern="yes")
     assert rule.bits(no_capacity) == FALSE
-    assert condition_facts(rule) == {"modern_slavery", "treated_as_child", "consent_nrm", "capacity_concern"}
+    assert set(rule.refs()) == {"modern_slavery", "treated_as_child", "consent_nrm", "capacity_concern"}
 
 
 # --------------------------------------------------------------------------- in plain words
@@ -292,8 +291,7 @@ def test_to_text_reads_logic_in_plain_words() -> None:
         LogicAll((LogicRef("purpose"), LogicNot(LogicRef("means")), LogicConst(UNKNOWN))),
     ))
     assert to_text(logic) == "trafficking or (purpose and not means and unknown)"
-    assert condition_facts(logic) == {"trafficking", "purpose", "means"}
-    assert condition_facts(None) == set()
+    assert set(logic.refs()) == {"trafficking", "purpose", "means"}
 
 
 def test_to_text_rejects_what_is_not_a_condition() -> None:
