@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.engine.loader import load_rulebook  # noqa: E402
-from app.engine.verify import Verifier  # noqa: E402
+from app.engine.verifier import Verifier  # noqa: E402
 from app.engine.yaml_source import parse_yaml  # noqa: E402
 
 NATIONAL = ROOT / "pathway_rules" / "national"

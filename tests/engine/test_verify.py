@@ -17,7 +17,7 @@ from app.cli import main
 from app.engine.loader import load_rulebook
 from app.engine.rulebook import Rulebook
 from app.engine.scenarios import run_scenario
-from app.engine.verify import Verifier, Violation, answers_count, value_classes
+from app.engine.verifier import Verifier, Violation, answers_count, value_classes
 from app.engine.walk import WalkState, walk_state
 from tests.conftest import ROOT, RULES
 
@@ -275,7 +275,7 @@ def test_a_reason_that_never_shows_is_reported(tmp_path: Path) -> None:
 
 def test_cli_verify_prints_a_pasteable_counterexample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`pathway verify` exits 1 and prints the counterexample as scenario YAML."""
-    file, old, new = SEEDED[0].values[:3]  # type: ignore[misc]
+    file, old, new = (str(value) for value in SEEDED[0].values[:3])
     root = faulty_pack(tmp_path, file, old, new)
     assert main(["verify", "--rules", str(root), "--local", "lewisham"]) == 1
     out = capsys.readouterr().out
