@@ -21,12 +21,15 @@ The main calls:
 """
 
 from .answers import validate_answers
+from .assessment import assess
 from .compare import Comparison, compare
 from .conditions import LogicAll, Test, to_text
 from .contact_checks import contact_warnings
+from .diagram import graph as diagram_graph
 from .diagram import to_dot, to_mermaid, to_svg
 from .errors import AnswerError, AnswerProblem, EngineError, PackError, PackProblem, did_you_mean
-from .explain import ELEMENT_WORDS, action_wording_out, contact_out, in_sentence, packs_out, question_out
+from .explain import action_wording_out, contact_out, in_sentence, packs_out, question_out
+from .labels import ELEMENT_WORDS, URGENCY_LABELS
 from .loader import load_rulebook, rules_dirs
 from .outcome import (
     ActionWordingOut,
@@ -48,8 +51,8 @@ from .scenarios import (
     scenario_files,
     walk_step_by_step,
 )
-from .verify import Report, Verifier, verify
-from .walk import URGENCY_LABELS, Route, assess, route
+from .verifier import Report, Verifier, verify
+from .walk import Route, route
 from .yaml_source import PackProblemError, line_of, read_yaml_file
 
 load = load_rulebook
@@ -89,6 +92,7 @@ __all__ = [
     "compare",
     "contact_out",
     "contact_warnings",
+    "diagram_graph",
     "did_you_mean",
     "in_sentence",
     "line_of",

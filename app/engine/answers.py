@@ -18,6 +18,20 @@ def _shown(value: Any) -> str:
 
 def validate_answers(book: Rulebook, answers: Mapping[str, Any]) -> dict[str, Value]:
     """Answers as the walk reads them (multi-choice as frozensets). Raises AnswerError listing every problem."""
+    clean: dict[str, Value] = {}
+    by_id = book.questions_by_id
+    for qid, value in answers.items():
+        question = by_id.get(qid) if isinstance(qid, str) else None
+        if question is None or not question.accepts(value):
+            break
+        clean[qid] = frozenset(value) if question.type == "multi_choice" else value
+    else:
+        return clean
+    return _refuse(book, answers)
+
+
+def _refuse(book: Rulebook, answers: Mapping[str, Any]) -> dict[str, Value]:
+    """The answers, when every one is well formed; else AnswerError naming every problem."""
     problems: list[AnswerProblem] = []
     clean: dict[str, Value] = {}
     known = [q.id for q in (*book.questions, *book.optional_questions)]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .explain import ELEMENT_WORDS
+from .labels import ELEMENT_WORDS
 from .outcome import Outcome, ReferralOut
+from .rulebook import Rulebook
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,11 @@ class Comparison:
         return bool(self.elements or self.determinations or self.actions)
 
 
-def _label(value: Any) -> str:
+def _label(book: Rulebook | None, det_id: str, value: Any) -> str:
+    """A determination's value in the pack's words (``Determination.value_label``); without the rulebook,
+    or for a determination it does not know, in the same words without the pack's labels."""
+    if book is not None and det_id in book.determinations_by_id:
+        return book.determinations_by_id[det_id].value_label(value)
     if value is None:
         return "not known yet"
     if isinstance(value, bool):
@@ -47,7 +52,9 @@ def _label(value: Any) -> str:
     return str(value)
 
 
-def compare(before: Outcome, after: Outcome) -> Comparison:
+def compare(before: Outcome, after: Outcome, book: Rulebook | None = None) -> Comparison:
+    """What changed from ``before`` to ``after``: test card, determinations (in the words of ``book``'s
+    value labels when it is given: "indicated", not "yes") and actions, with the reasons."""
     result = Comparison()
     for name in ("action", "means", "purpose"):
         b, a = getattr(before.elements, name), getattr(after.elements, name)
@@ -60,8 +67,8 @@ def compare(before: Outcome, after: Outcome) -> Comparison:
     for key, b in dets_before.items():
         a = dets_after.get(key)
         if b != a:
-            result.determinations.append(Change(key, _label(b), _label(a), why_before.get(key, ""),
-                                                why_after.get(key, "")))
+            result.determinations.append(Change(key, _label(book, key, b), _label(book, key, a),
+                                                why_before.get(key, ""), why_after.get(key, "")))
     old = {r.id: r for r in before.referrals}
     new = {r.id: r for r in after.referrals}
     for r in after.referrals:

@@ -7,11 +7,16 @@ in ``{fact}`` placeholders with the labels of the user's answers.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .conditions import SKIPPED, TRUE, Condition, Logic, to_text
+from .conditions import TRUE, Condition, to_text
+from .evaluation import SKIPPED_SET, Evaluation
+from .graph import leaves
+from .labels import ELEMENT_WORDS as ELEMENT_WORDS  # where callers found it before labels.py
+from .labels import URGENCY_LABELS
 from .outcome import (
     ActionWordingOut,
     AnsweredOut,
@@ -27,20 +32,9 @@ from .outcome import (
     StatementOut,
     WordingVariantOut,
 )
-from .rulebook import Action, Contact, Element, Question, Rulebook, Service, Wording
-
-if TYPE_CHECKING:
-    from .walk import Evaluation
+from .rulebook import Action, Assumption, Contact, Element, Question, Rulebook, Service, Statement, Wording
 
 PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
-ELEMENT_WORDS: dict[str | None, str] = {
-    "met": "met",
-    "not_met": "not met",
-    "unknown": "unknown",
-    "not_required": "not required",
-    "not_assessed": "not assessed",
-    None: "not known yet",
-}
 ANSWER_TO_ELEMENT: dict[str, ElementValue] = {"yes": "met", "no": "not_met", "unsure": "unknown"}
 NO_LOCAL_SERVICE = "No local service recorded"
 
@@ -112,7 +106,7 @@ def contact_out(c: Contact, today: dt.date) -> ContactOut:
         provenance = f"Source: {c.source}{dated}."
         if c.checked_on:
             provenance += f" Checked on {c.checked_on:%d %B %Y} by {c.checked_by}."
-    return ContactOut(
+    return ContactOut.model_construct(
         id=c.id, name=c.name, phone=c.phone, textphone=c.textphone, email=c.email, url=c.url, hours=c.hours,
         who_can_use=c.who_can_use, notes=c.notes, slot=c.slot, confirmed=c.confirmed, constant=c.constant,
         source=c.source, source_date=c.source_date, checked_on=c.checked_on, checked_by=c.checked_by,
@@ -121,15 +115,22 @@ def contact_out(c: Contact, today: dt.date) -> ContactOut:
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def shared_contact_out(c: Contact, today: dt.date) -> ContactOut:
+    """``contact_out``, built once per contact and day: the outcomes of that day share it (never change it)."""
+    return contact_out(c, today)
+
+
 def question_out(q: Question) -> QuestionOut:
     """A question as the API and the questionnaire show it."""
-    return QuestionOut(
+    fields: dict[str, Any] = dict(
         id=q.id, text=q.text, short=q.short, type=q.type,
-        options=[OptionOut(value=o.value, label=o.label, hint=o.hint) for o in q.options],
+        options=[OptionOut.model_construct(value=o.value, label=o.label, hint=o.hint) for o in q.options],
         help=q.help, why=q.why, indicators=list(q.indicators), section=q.section,
         none_label=(q.none_label or "None of these") if q.type == "multi_choice" else None,
         optional=q.optional, after=q.after, source=q.source,
     )
+    return QuestionOut.model_construct(**fields)
 
 
 def action_wording_out(action: Action) -> ActionWordingOut:
@@ -144,16 +145,48 @@ def action_wording_out(action: Action) -> ActionWordingOut:
 
 def packs_out(book: Rulebook, today: dt.date) -> list[PackOut]:
     """The loaded packs, with whether each was reviewed more than 12 months before ``today``."""
-    return [PackOut(id=p.id, name=p.name, kind=p.kind, version=p.version, last_reviewed=p.last_reviewed,
-                    jurisdiction=p.jurisdiction, stale=is_stale(p.last_reviewed, today)) for p in book.packs]
+    return [PackOut.model_construct(id=p.id, name=p.name, kind=p.kind, version=p.version,
+                                    last_reviewed=p.last_reviewed, jurisdiction=p.jurisdiction,
+                                    stale=is_stale(p.last_reviewed, today)) for p in book.packs]
+
+
+def pack_warnings(book: Rulebook, today: dt.date) -> list[str]:
+    """A warning for each pack last reviewed more than 12 months before ``today``."""
+    return [f"The {p.name} rule pack was last reviewed on {p.last_reviewed:%d %B %Y}, more than "
+            "12 months ago: check with your safeguarding lead that it is still current."
+            for p in book.packs if is_stale(p.last_reviewed, today)]
+
+
+def stale_contact_warning(c: ContactOut) -> str:
+    """The warning for a contact whose details are over 12 months old."""
+    when = (f"were last checked on {c.checked_on:%d %B %Y}" if c.checked_on else
+            f"come from a source dated {date_words(c.source_date)}")
+    return (f"The contact details for {c.name} {when}, more than 12 months ago: confirm them "
+            "before you use them.")
+
+
+@functools.lru_cache(maxsize=4096)
+def template(text: str) -> tuple[str, ...]:
+    """A text with ``{fact}`` placeholders, split once: literal text at even places, fact ids at odd ones."""
+    return tuple(PLACEHOLDER.split(text))
+
+
+def placeholders(text: str) -> tuple[str, ...]:
+    """The fact ids a text's placeholders name, in order."""
+    return template(text)[1::2]
 
 
 class Explainer:
+    """The words of one outcome: each part of it worked out from the evaluation of one set of answers.
+
+    Each method reads only the evaluation (and ``today``, for contacts and packs), so what it returns
+    depends on the values of the facts it reads and nothing else: ``outcome_parts`` memoises it on them.
+    """
+
     def __init__(self, book: Rulebook, evaluation: Evaluation, today: dt.date) -> None:
         self.book = book
         self.ev = evaluation
         self.today = today
-        self._contacts: dict[str, ContactOut] = {}
 
     # text -----------------------------------------------------------------
 
@@ -179,13 +212,12 @@ class Explainer:
 
     def render(self, text: str) -> str:
         """Fill ``{fact}`` placeholders: answers are quoted as the user saw them, other facts are not."""
-
-        def fill(match: re.Match[str]) -> str:
-            fact = self.book.facts.get(match.group(1))
-            words = self.describe(match.group(1))
-            return f"“{words}”" if fact is not None and fact.kind == "question" else words
-
-        return PLACEHOLDER.sub(fill, text)
+        pieces = list(template(text))
+        for i in range(1, len(pieces), 2):
+            fact = self.book.facts.get(pieces[i])
+            words = self.describe(pieces[i])
+            pieces[i] = f"“{words}”" if fact is not None and fact.kind == "question" else words
+        return "".join(pieces)
 
     def holds(self, cond: Condition | None) -> bool:
         return cond is None or cond.bits(self.ev) == TRUE
@@ -197,8 +229,9 @@ class Explainer:
 
     def answered(self, q: Question, value: Any, preset: bool) -> AnsweredOut:
         answer = sorted(value, key=q.values.index) if isinstance(value, frozenset) else value
-        return AnsweredOut(id=q.id, short=q.short, text=q.text, answer=answer, label=q.answer_label(value),
-                           section=q.section, optional=q.optional, preset=preset)
+        return AnsweredOut.model_construct(id=q.id, short=q.short, text=q.text, answer=answer,
+                                           label=q.answer_label(value), section=q.section, optional=q.optional,
+                                           preset=preset)
 
     def wording(self, action: Action) -> Wording:
         """The action's words for this user: the first variant whose 'when' holds supplies its fields, the
@@ -215,21 +248,28 @@ class Explainer:
     def reasons(self, action: Action) -> list[str]:
         return [self.render(r.text) for r in action.reasons if self.holds(r.when)]
 
-    def contact(self, c: Contact) -> ContactOut:
-        found = self._contacts.get(c.id)
-        if found is None:
-            found = self._contacts[c.id] = self._contact(c)
-        return found
+    def referral(self, action: Action) -> ReferralOut:
+        """A listed action as the plan shows it: its words for this user, urgency, reasons and contacts."""
+        level, provisional = self.ev.urgency(action)
+        contacts = [self.contact(c) for c in action.contacts]
+        words = self.wording(action)
+        return ReferralOut.model_construct(
+            id=action.id, title=words.title, short_title=words.short_title, summary=words.summary,
+            urgency=level, urgency_label=URGENCY_LABELS[level], provisional=provisional,
+            reasons=self.reasons(action), who_acts=words.who_acts,
+            contact=contacts[0] if contacts else None, contacts=contacts, source=action.source,
+        )
 
-    def _contact(self, c: Contact) -> ContactOut:
-        return contact_out(c, self.today)
+    def contact(self, c: Contact) -> ContactOut:
+        return shared_contact_out(c, self.today)
 
     def service(self, s: Service | None) -> ServiceOut:
         if s is None or s.none_recorded:
-            return ServiceOut(name=NO_LOCAL_SERVICE, recorded=False, details=s.details if s else None,
-                              pack=s.pack if s else None)
-        return ServiceOut(name=s.name or NO_LOCAL_SERVICE, contact=self.contact(s.contact) if s.contact else None,
-                          details=s.details, recorded=True, pack=s.pack)
+            return ServiceOut.model_construct(name=NO_LOCAL_SERVICE, contact=None, recorded=False,
+                                              details=s.details if s else None, pack=s.pack if s else None)
+        return ServiceOut.model_construct(
+            name=s.name or NO_LOCAL_SERVICE, contact=self.contact(s.contact) if s.contact else None,
+            details=s.details, recorded=True, pack=s.pack)
 
     def element(self, el: Element) -> tuple[ElementValue | None, str]:
         """The test card value of one element, with the reason in words."""
@@ -240,7 +280,7 @@ class Explainer:
             if bits & TRUE:
                 return None, "it may not be needed"
         values = self.ev.values(el.question)
-        if values == frozenset({SKIPPED}):
+        if values == SKIPPED_SET:
             return "not_assessed", "not asked: no answer could change the result"
         if len(values) != 1:
             return None, "not answered yet"
@@ -251,32 +291,38 @@ class Explainer:
         (value,) = values
         return ANSWER_TO_ELEMENT[value], f"you said {in_sentence(self.describe(el.question))}"
 
+    def assumption(self, a: Assumption) -> str | None:
+        """The text of one of the pack's assumptions if it applies, else None."""
+        return self.render(a.text) if self.holds(a.when) else None
+
+    def pack_assumptions(self) -> list[tuple[str, str]]:
+        """(id, text) of each of the pack's assumptions that applies."""
+        return [(a.id, self.render(a.text)) for a in self.book.assumptions if self.holds(a.when)]
+
     def assumptions(self, preset_used: Iterable[tuple[Question, Any]]) -> list[tuple[str, str]]:
-        """(id, text) of each assumption applied."""
-        applied = [(a.id, self.render(a.text)) for a in self.book.assumptions if self.holds(a.when)]
-        for q, value in preset_used:
-            applied.append((f"{q.id}_preset",
-                            f"{q.short} was taken from this deployment's setting: {q.answer_label(value)}."))
-        return applied
+        """(id, text) of each assumption applied: the pack's, then each answer taken from the preset."""
+        return [*self.pack_assumptions(), *(preset_assumption(q, value) for q, value in preset_used)]
 
     def explanations(self) -> list[ExplanationOut]:
-        out = []
-        for det in self.book.determinations:
-            value = self.ev.single(det.id)
-            settled = len(self.ev.values(det.id)) == 1
-            words = det.value_label(value) if value is not None or not settled else "does not apply"
-            head = f"{det.label}: {words}."
-            steps: list[str] = []
-            if det.explain == "elements":
-                for el in self.book.elements:
-                    ev_value, because = self.element(el)
-                    word = ELEMENT_WORDS[ev_value]
-                    steps.append(f"{el.label}: {word} ({because}).")
-            else:
-                steps = self._input_steps(det.id)
-            out.append(ExplanationOut(determination=det.id, value=value, text=" ".join([head, *steps]),
-                                      steps=steps, source=det.source))
-        return out
+        return [self.explanation(det.id) for det in self.book.determinations]
+
+    def explanation(self, det_id: str) -> ExplanationOut:
+        """The chain a trainer could read aloud for one determination: its value, then why."""
+        det = self.book.determination(det_id)
+        value = self.ev.single(det.id)
+        settled = len(self.ev.values(det.id)) == 1
+        words = det.value_label(value) if value is not None or not settled else "does not apply"
+        head = f"{det.label}: {words}."
+        steps: list[str] = []
+        if det.explain == "elements":
+            for el in self.book.elements:
+                ev_value, because = self.element(el)
+                word = ELEMENT_WORDS[ev_value]
+                steps.append(f"{el.label}: {word} ({because}).")
+        else:
+            steps = self._input_steps(det_id)
+        return ExplanationOut.model_construct(determination=det.id, value=value, text=" ".join([head, *steps]),
+                                              steps=steps, source=det.source)
 
     def _input_steps(self, det_id: str) -> list[str]:
         det = self.book.determination(det_id)
@@ -284,10 +330,9 @@ class Explainer:
         seen: set[str] = set()
         for case in det.cases:
             holds = TRUE if case.when is None else case.when.bits(self.ev)
-            parts: list[Condition | Logic | None] = [case.when, case.logic, case.condition]
             if holds & TRUE:
-                for part in parts:
-                    for ref in part.refs() if part is not None else ():
+                for leaf in (leaf for part in (case.when, case.logic, case.condition) for leaf in leaves(part)):
+                    for ref in leaf.refs():
                         if ref not in seen:
                             seen.add(ref)
                             steps.append(self._step(ref))
@@ -302,7 +347,7 @@ class Explainer:
         if fact.kind == "question":
             q = self.book.question(fact_id)
             values = self.ev.values(fact_id)
-            if values == frozenset({SKIPPED}):
+            if values == SKIPPED_SET:
                 return f"{q.short}: not asked (no answer could change the result)."
             value = self.ev.single(fact_id)
             if value is None:
@@ -311,42 +356,36 @@ class Explainer:
         return f"{fact.label}: {self.describe(fact_id)}."
 
     def statements(self) -> list[StatementOut]:
-        out = []
-        for st in self.book.statements:
-            chosen = None
-            for case in st.cases:
-                bits = case.when.bits(self.ev)
-                if bits == TRUE:
-                    chosen = case
-                    break
-                if bits & TRUE:
-                    break  # an earlier case may still hold: not known yet
-            if chosen is None:
-                out.append(StatementOut(id=st.id, question=st.question, answer=None,
-                                        text="Not known yet: answer the questions that are still open.",
-                                        source=st.source))
-            else:
-                out.append(StatementOut(id=st.id, question=st.question, answer=chosen.answer,
-                                        text=self.render(chosen.text), source=st.source))
-        return out
+        return [self.statement(st) for st in self.book.statements]
+
+    def statement(self, st: Statement) -> StatementOut:
+        """A short answer to a question duty officers ask: the first case that holds, once it is known."""
+        for case in st.cases:
+            bits = case.when.bits(self.ev)
+            if bits == TRUE:
+                return StatementOut.model_construct(id=st.id, question=st.question, answer=case.answer,
+                                                    text=self.render(case.text), source=st.source)
+            if bits & TRUE:
+                break  # an earlier case may still hold: not known yet
+        return StatementOut.model_construct(id=st.id, question=st.question, answer=None,
+                                            text="Not known yet: answer the questions that are still open.",
+                                            source=st.source)
 
     def warnings(self, referrals: list[ReferralOut], needs: NeedsOut) -> list[str]:
-        texts = []
-        for p in self.book.packs:
-            if is_stale(p.last_reviewed, self.today):
-                texts.append(f"The {p.name} rule pack was last reviewed on {p.last_reviewed:%d %B %Y}, more than "
-                             "12 months ago: check with your safeguarding lead that it is still current.")
+        texts = pack_warnings(self.book, self.today)
         seen: set[str] = set()
         contacts = [c for r in referrals for c in r.contacts]
         contacts += [n.service.contact for n in (*needs.immediate, *needs.longer_term) if n.service.contact]
         for c in contacts:
             if c.stale and c.id not in seen:
                 seen.add(c.id)
-                when = (f"were last checked on {c.checked_on:%d %B %Y}" if c.checked_on else
-                        f"come from a source dated {date_words(c.source_date)}")
-                texts.append(f"The contact details for {c.name} {when}, more than 12 months ago: confirm them "
-                             "before you use them.")
+                texts.append(stale_contact_warning(c))
         return texts
 
     def packs(self) -> list[PackOut]:
         return packs_out(self.book, self.today)
+
+
+def preset_assumption(q: Question, value: Any) -> tuple[str, str]:
+    """(id, text) of the assumption that an answer was taken from the deployment's preset."""
+    return f"{q.id}_preset", f"{q.short} was taken from this deployment's setting: {q.answer_label(value)}."

@@ -9,6 +9,12 @@ from functools import cached_property
 from typing import Any
 
 from .conditions import ANY_SUBSET, SKIPPED, Condition, Fact, Logic
+from .graph import RuleGraph
+
+
+def _refs(*nodes: Condition | Logic | None) -> frozenset[str]:
+    """The facts these conditions or logic expressions read (``listed:<action>`` for an action listed)."""
+    return frozenset(ref for node in nodes if node is not None for ref in node.refs())
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,34 @@ class Question:
     @cached_property
     def values(self) -> tuple[str, ...]:
         return tuple(o.value for o in self.options)
+
+    @cached_property
+    def value_set(self) -> frozenset[str]:
+        """Its options' values, for checking an answer in one look-up."""
+        return frozenset(self.values)
+
+    @cached_property
+    def exclusive_values(self) -> frozenset[str]:
+        """The options that must be given on their own (such as "not known")."""
+        return frozenset(o.value for o in self.options if o.exclusive)
+
+    def accepts(self, value: object) -> bool:
+        """Whether ``value`` is a well-formed answer to it, checked at the speed of a set look-up (the
+        checkers call this first and spell out what is wrong only when it says no)."""
+        if self.type != "multi_choice":
+            return isinstance(value, str) and value in self.value_set
+        if not isinstance(value, list):
+            return False
+        chosen = set()
+        for item in value:
+            if not isinstance(item, str) or item not in self.value_set or item in chosen:
+                return False
+            chosen.add(item)
+        return len(chosen) <= 1 or not (chosen & self.exclusive_values)
+
+    def refs(self) -> frozenset[str]:
+        """The facts its ``ask_when`` reads (none when it is always asked)."""
+        return _refs(self.ask_when)
 
     def label(self, value: str) -> str:
         for option in self.options:
@@ -82,6 +116,10 @@ class Determination:
     cases: tuple[Case, ...]
     explain: str
     source: str
+
+    def refs(self) -> frozenset[str]:
+        """The facts every case's ``when``, ``logic`` and ``condition`` read."""
+        return _refs(*(part for c in self.cases for part in (c.when, c.logic, c.condition)))
 
     def value_label(self, value: Any) -> str:
         if value in self.value_labels:
@@ -212,6 +250,12 @@ class Action:
     index: int
     short_title: str | None = None  # the few words of an urgent banner (None: the title)
     variants: tuple[Variant, ...] = ()
+
+    def refs(self, *, reasons: bool = False) -> frozenset[str]:
+        """The facts its ``due`` and urgency rules read (with ``reasons``, its reasons' conditions too);
+        another action being listed reads as ``listed:<id>``."""
+        parts = (self.due, *(u.when for u in self.urgency), *(r.when for r in self.reasons if reasons))
+        return _refs(*parts)
 
     def wording(self, variant: Variant | None) -> Wording:
         """The action's words with ``variant`` (the one chosen for this user, or None) laid over the defaults.
@@ -359,26 +403,33 @@ class Rulebook:
     def version(self) -> str:
         return " + ".join(f"{p.id} {p.version}" for p in self.packs)
 
+    @cached_property
+    def questions_by_id(self) -> Mapping[str, Question]:
+        """Every question, the optional ones included, by id."""
+        return {q.id: q for q in (*self.questions, *self.optional_questions)}
+
+    @cached_property
+    def determinations_by_id(self) -> Mapping[str, Determination]:
+        return {d.id: d for d in self.determinations}
+
+    @cached_property
+    def actions_by_id(self) -> Mapping[str, Action]:
+        return {a.id: a for a in self.actions}
+
+    @cached_property
+    def graph(self) -> RuleGraph:
+        """Which rule reads which fact (built once per rulebook)."""
+        return RuleGraph.of((*self.questions, *self.optional_questions), self.determinations, self.actions,
+                            self.flags.values())
+
     def question(self, qid: str) -> Question:
-        return self._by_id()[qid]  # type: ignore[return-value]
+        return self.questions_by_id[qid]
 
     def determination(self, did: str) -> Determination:
-        return self._by_id()[did]  # type: ignore[return-value]
+        return self.determinations_by_id[did]
 
     def action(self, aid: str) -> Action:
-        return self._by_id()[aid]  # type: ignore[return-value]
-
-    def _by_id(self) -> dict[str, Question | Determination | Action]:
-        cached: dict[str, Question | Determination | Action] | None = self.__dict__.get("_index")
-        if cached is None:
-            cached = {}
-            items: list[Question | Determination | Action] = [
-                *self.questions, *self.optional_questions, *self.determinations, *self.actions]
-            for item in items:
-                cached[item.id] = item
-            object.__setattr__(self, "_index", cached)
-        return cached
+        return self.actions_by_id[aid]
 
     def has_question(self, qid: str) -> bool:
-        item = self._by_id().get(qid)
-        return isinstance(item, Question)
+        return qid in self.questions_by_id

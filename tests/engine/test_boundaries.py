@@ -1,4 +1,5 @@
-"""The engine's boundaries: it never imports the web layer, and no code under app/ evaluates strings."""
+"""The engine's boundaries: it never imports the web layer, its callers use only its public API
+(``app.engine``), and no code under app/ evaluates strings."""
 
 from __future__ import annotations
 
@@ -22,29 +23,39 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
+def from_target(node: ast.ImportFrom, module: str, is_package: bool) -> str:
+    """The module a ``from ... import`` statement reads from, relative imports resolved."""
+    if not node.level:
+        return node.module or ""
+    base = (module if is_package else module.rpartition(".")[0]).split(".")
+    base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def literal_import(node: ast.Call) -> str | None:
+    """The name in ``importlib.import_module('...')`` or ``__import__('...')`` with a literal string."""
+    if node.args and isinstance(node.args[0], ast.Constant):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if name in ("import_module", "__import__") and isinstance(node.args[0].value, str):
+            return node.args[0].value
+    return None
+
+
 def imported_modules(source: str, module: str, is_package: bool = False) -> Iterator[tuple[int, str]]:
     """Every module a source file imports (relative imports resolved), with its line; including
     ``importlib.import_module('...')`` and ``__import__('...')`` with a literal name."""
-    package = module if is_package else module.rpartition(".")[0]
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield node.lineno, alias.name
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
-                target = ".".join([*base, node.module] if node.module else base)
-            else:
-                target = node.module or ""
+            target = from_target(node, module, is_package)
             yield node.lineno, target
             for alias in node.names:  # `from app import web` imports app.web
                 yield node.lineno, f"{target}.{alias.name}"
-        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-            if name in ("import_module", "__import__") and isinstance(node.args[0].value, str):
-                yield node.lineno, node.args[0].value
+        elif isinstance(node, ast.Call) and (name := literal_import(node)) is not None:
+            yield node.lineno, name
 
 
 def forbidden(name: str) -> bool:
@@ -75,6 +86,42 @@ def evaluator_calls(source: str) -> list[int]:
 
 ENGINE_MODULES = sorted(ENGINE.rglob("*.py"))
 APP_MODULES = sorted(APP.rglob("*.py"))
+ENGINE_SUBMODULES = {module_name(path) for path in ENGINE_MODULES} - {"app.engine"}
+# The callers held to the public API: the web layer, the app factory, the command line and case notes.
+ENGINE_CALLERS = sorted([*(APP / "web").rglob("*.py"), APP / "main.py", APP / "cli.py", APP / "case_notes.py"])
+
+
+def public_engine_names() -> set[str]:
+    """The names in ``app.engine.__all__``, read from the source (so a broken engine still gets checked)."""
+    for node in ast.parse((ENGINE / "__init__.py").read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            assert isinstance(node.value, ast.List | ast.Tuple)
+            return {elt.value for elt in node.value.elts
+                    if isinstance(elt, ast.Constant) and isinstance(elt.value, str)}
+    return set()
+
+
+PUBLIC_ENGINE_NAMES = public_engine_names()
+
+
+def deep_engine_imports(source: str, module: str, is_package: bool = False) -> list[tuple[int, str]]:
+    """Each import of a module behind ``app.engine`` (``app.engine.walk``, ``from ..engine.loader import``,
+    ``from app.engine import diagram`` where ``diagram`` is a module and not a public name), with its line.
+    ``from app.engine import assess`` and ``import app.engine`` are the public way in."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names if alias.name.startswith("app.engine.")]
+        elif isinstance(node, ast.ImportFrom):
+            target = from_target(node, module, is_package)
+            if target.startswith("app.engine."):
+                found.append((node.lineno, target))
+            elif target == "app.engine":
+                found += [(node.lineno, f"{target}.{alias.name}") for alias in node.names
+                          if alias.name not in PUBLIC_ENGINE_NAMES and f"{target}.{alias.name}" in ENGINE_SUBMODULES]
+        elif isinstance(node, ast.Call) and (name := literal_import(node) or "").startswith("app.engine."):
+            found.append((node.lineno, name))
+    return found
 
 
 def test_the_engine_has_modules_to_check() -> None:
@@ -123,3 +170,39 @@ def test_the_evaluator_check_catches_calls_not_names() -> None:
     """The checker finds eval() and exec() calls, builtins.eval included, but not other uses of the words."""
     source = "x = eval('1')\nbuiltins.exec('y = 2')\nfn = 'eval'\nexecute = 3\nobj.eval_rules()\n"
     assert evaluator_calls(source) == [1, 2]
+
+
+def test_the_engine_api_is_read() -> None:
+    """The checks below see the engine's public names and its callers (so they cannot pass vacuously)."""
+    assert {"assess", "load", "Outcome", "Rulebook", "verify"} <= PUBLIC_ENGINE_NAMES
+    assert {"app.engine.walk", "app.engine.loader"} <= ENGINE_SUBMODULES
+    assert {APP / "cli.py", APP / "case_notes.py", APP / "main.py", APP / "web" / "pages.py"} <= set(ENGINE_CALLERS)
+
+
+@pytest.mark.parametrize("path", ENGINE_CALLERS, ids=lambda p: str(p.relative_to(APP)))
+def test_callers_import_the_engine_only_through_its_api(path: Path) -> None:
+    """The web layer, app/main.py, the command line and case notes import the engine as ``app.engine``
+    (its ``__all__``), never a module behind it, so the engine can be reorganised without breaking them."""
+    source = path.read_text(encoding="utf-8")
+    deep = deep_engine_imports(source, module_name(path), path.name == "__init__.py")
+    assert [f"{path.relative_to(APP.parent)}:{line}: imports {name}" for line, name in deep] == []
+
+
+def test_the_api_check_catches_each_way_of_reaching_behind_it() -> None:
+    """The checker flags absolute, relative, submodule-from-package and importlib imports of engine
+    modules, and leaves the public names (``verify`` is one, though a module shares its name) alone."""
+    source = "\n".join([
+        "from app.engine.walk import assess",
+        "from ..engine.loader import load_rulebook",
+        "import app.engine.verify",
+        "from app.engine import diagram",
+        "importlib.import_module('app.engine.scenarios')",
+        "from app.engine import assess, Outcome, verify",
+        "from ..engine import Rulebook",
+        "from .. import engine",
+        "import app.engine",
+        "from app.web.pages import router",
+    ])
+    found = sorted(deep_engine_imports(source, "app.web.pages"))
+    assert found == [(1, "app.engine.walk"), (2, "app.engine.loader"), (3, "app.engine.verify"),
+                     (4, "app.engine.diagram"), (5, "app.engine.scenarios")]

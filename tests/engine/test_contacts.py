@@ -14,11 +14,11 @@ import pytest
 
 from app.case_notes import outcome_as_text
 from app.cli import main
+from app.engine.assessment import assess
 from app.engine.contact_checks import contact_warnings
 from app.engine.loader import load_rulebook
 from app.engine.outcome import ContactOut, Outcome
 from app.engine.rulebook import Rulebook
-from app.engine.walk import assess
 from tests.conftest import ROOT, RULES, TODAY
 
 VALID = ROOT / "tests" / "packs" / "valid_minimal"

@@ -32,11 +32,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.engine.answers import validate_answers
+from app.engine.assessment import assess
 from app.engine.conditions import FALSE, SKIPPED, TRUE
 from app.engine.explain import Explainer
 from app.engine.outcome import Outcome
 from app.engine.rulebook import Question, Rulebook
-from app.engine.walk import WalkState, assess, walk_state
+from app.engine.walk import WalkState, walk_state
 from tests.conftest import TODAY
 
 EXAMPLES = 60

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from app.engine.assessment import assess
 from app.engine.errors import AnswerError
 from app.engine.outcome import Outcome, ReferralOut
 from app.engine.rulebook import Rulebook
-from app.engine.walk import assess
 from tests.conftest import TODAY
 
 # The seed's three cases (issue §7), with everything not stated answered no, or none.

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from app.engine.assessment import assess
 from app.engine.explain import action_wording_out
 from app.engine.loader import load_rulebook
 from app.engine.outcome import Outcome, ReferralOut
 from app.engine.rulebook import Rulebook
-from app.engine.walk import assess
 from tests.conftest import TODAY
 from tests.wording_pack import DEFAULT, LOCAL, LOCAL_WORDS, POLICE, wording_root
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.engine.assessment import assess
 from app.engine.loader import load_rulebook, rules_dirs
 from app.engine.rulebook import Rulebook
 from app.engine.scenarios import load_scenario, scenario_files
-from app.engine.walk import assess
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 RULES = ROOT / "pathway_rules"

@@ -74,7 +74,7 @@ class Report:
 REPORT_DATA = Report()
 
 
-@events.quitting.add_listener
+@events.quitting.add_listener  # type: ignore[untyped-decorator]  # locust's event hooks are untyped
 def _write_report(environment: Any, **kwargs: Any) -> None:
     if REPORT:
         Path(REPORT).write_text(json.dumps(REPORT_DATA.__dict__, indent=2, sort_keys=True))

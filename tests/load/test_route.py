@@ -14,10 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.engine.assessment import assess
 from app.engine.errors import AnswerError
 from app.engine.rulebook import Question, Rulebook
 from app.engine.scenarios import load_scenario, scenario_files
-from app.engine.walk import Route, assess, route
+from app.engine.walk import Route, route
 from tests.conftest import SCENARIOS, load_pack
 
 
