@@ -11,9 +11,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "pathway_rules"
 SECONDS_AT_MOST = {"header_timeout": 300, "body_timeout": 600, "keepalive_timeout": 300}
 MAX_CONCURRENCY_AT_MOST = 100_000
+# Where a walk's answers are kept between requests (app/web/walk_store.py): only in the browser today.
+WALK_STORES = ("cookie",)
 
 
 class Settings(BaseSettings):
+    """Every setting, from ``PATHWAY_<NAME>`` environment variables; each refused value names its variable."""
+
     model_config = SettingsConfigDict(env_prefix="PATHWAY_", extra="ignore")
 
     rules_dir: Path = Field(DEFAULT_RULES, description="The folder holding national/ and local/.")
@@ -30,6 +34,8 @@ class Settings(BaseSettings):
     body_timeout: float = Field(30, description="Seconds a client has to send a request's body, once its head is in.")
     keepalive_timeout: float = Field(5, description="Seconds an idle kept-alive connection stays open.")
     max_concurrency: int = Field(256, description="Requests one worker handles at once; more get 503 and Retry-After.")
+    walk_store: str = Field("cookie", description="Where a walk's answers are kept: 'cookie' (encrypted, in the "
+                                                  "browser; nothing on the server).")
 
     @field_validator("header_timeout", "body_timeout", "keepalive_timeout", mode="before")
     @classmethod
@@ -57,6 +63,14 @@ class Settings(BaseSettings):
         if not 1 <= number <= MAX_CONCURRENCY_AT_MOST:
             raise ValueError(message)
         return number
+
+    @field_validator("walk_store", mode="before")
+    @classmethod
+    def _walk_store(cls, value: object) -> str:
+        name = str(value).strip().lower()
+        if name not in WALK_STORES:
+            raise ValueError(f"PATHWAY_WALK_STORE must be one of: {', '.join(WALK_STORES)}")
+        return name
 
     @field_validator("local_pack")
     @classmethod

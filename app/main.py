@@ -5,8 +5,8 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from fastapi import FastAPI
@@ -14,13 +14,19 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
 from app.config import Settings
-from app.engine.answers import validate_answers
-from app.engine.diagram import to_svg
-from app.engine.errors import AnswerError, PackError
-from app.engine.loader import load_rulebook, rules_dirs
-from app.engine.rulebook import Rulebook
+from app.engine import (
+    AnswerError,
+    PackError,
+    Rulebook,
+    in_sentence,
+    load_rulebook,
+    rules_dirs,
+    to_svg,
+    validate_answers,
+)
 from app.web import api, pages, pathway_page, problems, quick_check, reference, training
 from app.web.access_log import AccessLogMiddleware
+from app.web.app_state import AppState
 from app.web.assets import Assets
 from app.web.body_limit import BodyLimitMiddleware
 from app.web.concurrency import ConcurrencyLimitMiddleware
@@ -28,21 +34,33 @@ from app.web.methods import HeadAsGetMiddleware, RelativeSlashRedirectMiddleware
 from app.web.request_limits import RequestLimitsMiddleware
 from app.web.security import SecurityHeadersMiddleware
 from app.web.server_errors import CalmErrorsMiddleware
+from app.web.walk_store import CookieWalkStore, WalkStore
 from app.web.walk_token import TokenCodec, load_or_create_key
 
 TEMPLATES = Path(__file__).resolve().parent / "web" / "templates"
-
-
-@dataclass(frozen=True)
-class AppState:
-    settings: Settings
-    rulebook: Rulebook
-    description: api.PathwayInfo
+# Every router, in the order their routes are matched (healthz is added last, by create_app).
+ROUTERS = (api.router, api.ended, pages.router, quick_check.router, pathway_page.router, reference.router,
+           training.router)
 
 
 class Health(BaseModel):
     status: str
     rules_version: str
+
+
+class PathwayApp(FastAPI):
+    """The FastAPI app, its OpenAPI document completed for the loaded packs (api.complete_openapi)."""
+
+    def __init__(self, book: Rulebook, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.book = book
+        self._completed: dict[str, Any] | None = None
+
+    def openapi(self) -> dict[str, Any]:
+        """The document, made once: the request schema of the loaded packs, and HEAD beside each GET."""
+        if self._completed is None:
+            self._completed = api.complete_openapi(super().openapi(), self.book)
+        return self._completed
 
 
 def load_for(settings: Settings) -> Rulebook:
@@ -57,6 +75,47 @@ def load_for(settings: Settings) -> Rulebook:
     return book
 
 
+def walk_store_for(settings: Settings) -> WalkStore:
+    """The store PATHWAY_WALK_STORE names (the settings allow only the names config.WALK_STORES lists)."""
+    if settings.walk_store == "cookie":
+        key = load_or_create_key(settings.secret_key, settings.key_file)
+        return CookieWalkStore(TokenCodec(key, int(settings.session_minutes * 60)))
+    raise ValueError(f"PATHWAY_WALK_STORE: no store is called {settings.walk_store!r}")
+
+
+def _templates(glossary: reference.Glossary) -> Jinja2Templates:
+    """The page templates, each given the glossary (``glossary``, the ``gloss`` filter) and ``in_sentence``."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    env.globals["glossary"] = glossary
+    env.filters["gloss"] = glossary.gloss
+    env.filters["in_sentence"] = in_sentence
+    return Jinja2Templates(env=env)
+
+
+def build_state(settings: Settings, book: Rulebook, walk_store: WalkStore | None = None) -> AppState:
+    """Everything the routes read, built once from the loaded packs. A training scenario that cannot be
+    read or run raises PackError (the app refuses to start)."""
+    description = api.describe_pathway(book, settings.preset)
+    assets = Assets()
+    if settings.htmx_local and assets.htmx_local is None:
+        raise ValueError("PATHWAY_HTMX_LOCAL is set but static/vendor has no htmx file: run `make vendor-htmx`")
+    glossary = reference.Glossary(book.glossary)
+    return AppState(
+        settings=settings,
+        rulebook=book,
+        description=description,
+        questions={q.id: q for q in (*description.questions, *description.optional_questions)},
+        templates=_templates(glossary),
+        assets=assets,
+        walk_store=walk_store or walk_store_for(settings),
+        diagram_svg=to_svg(book),
+        flow=pathway_page.flow(book),
+        glossary=glossary,
+        training=training.load_cases(settings.rules_dir, settings.local_pack, book),
+    )
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Once the server starts: move the loaded rules and templates out of the garbage collector's way.
@@ -69,11 +128,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app: load and check the packs (refusing a broken one), then wire the routes."""
+def create_app(settings: Settings | None = None, *, walk_store: WalkStore | None = None) -> FastAPI:
+    """Build the app: load and check the packs and training cases (refusing a broken one), then wire
+    the middleware and the routes. ``walk_store``: where walks are kept, instead of the one the
+    settings choose (PATHWAY_WALK_STORE)."""
     settings = settings or Settings()
     book = load_for(settings)
-    app = FastAPI(
+    app = PathwayApp(
+        book,
         title="Pathway",
         version=book.version,
         description=(
@@ -88,17 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # RelativeSlashRedirectMiddleware redirects with a relative address instead.
         redirect_slashes=False,
     )
-    description = api.describe_pathway(book, settings.preset)
-    app.state.pathway = AppState(settings, book, description)
-    app.state.questions = {q.id: q for q in (*description.questions, *description.optional_questions)}
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             undefined=jinja2.StrictUndefined)
-    app.state.templates = Jinja2Templates(env=env)
-    app.state.assets = Assets()
-    if settings.htmx_local and app.state.assets.htmx_local is None:
-        raise ValueError("PATHWAY_HTMX_LOCAL is set but static/vendor has no htmx file: run `make vendor-htmx`")
-    key = load_or_create_key(settings.secret_key, settings.key_file)
-    app.state.codec = TokenCodec(key, int(settings.session_minutes * 60))
+    app.state.pathway = build_state(settings, book, walk_store)
     # HEAD answered as GET, without the body or any Set-Cookie (methods.py).
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(RelativeSlashRedirectMiddleware)
@@ -112,15 +164,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, htmx_local=settings.htmx_local, exit_url=settings.exit_url)
     app.add_middleware(AccessLogMiddleware)
     problems.install(app)
-    app.state.diagram_svg = to_svg(book)
-    app.include_router(api.router)
-    app.include_router(api.ended)
-    api.install_openapi(app, book)
-    app.include_router(pages.router)
-    app.include_router(quick_check.router)
-    app.include_router(pathway_page.router)
-    reference.install(app, book)
-    training.install(app, settings.rules_dir, settings.local_pack, book)
+    for router in ROUTERS:
+        app.include_router(router)
 
     @app.get("/healthz", response_model=Health, tags=["ops"])
     def healthz() -> Health:

@@ -57,11 +57,3 @@ class AccessLogMiddleware(HttpMiddleware):
             }
             log.info(json.dumps(record, separators=(",", ":")))
 
-
-def configure_logging(level: int = logging.INFO) -> None:
-    """Send access records, as plain JSON lines, to standard error."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    log.handlers[:] = [handler]
-    log.setLevel(level)
-    log.propagate = False

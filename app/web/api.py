@@ -10,12 +10,24 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.engine.conditions import to_text
-from app.engine.explain import action_wording_out, packs_out, question_out
-from app.engine.outcome import ActionWordingOut, Model, Outcome, PackOut, QuestionOut
-from app.engine.rulebook import Question, Rulebook
-from app.engine.walk import URGENCY_LABELS, assess
+from app.engine import (
+    URGENCY_LABELS,
+    ActionWordingOut,
+    Model,
+    Outcome,
+    PackOut,
+    Question,
+    QuestionOut,
+    Rulebook,
+    action_wording_out,
+    assess,
+    packs_out,
+    question_out,
+    to_text,
+)
 
+from .app_state import State
+from .clock import Today
 from .error_bodies import ErrorBody
 from .json_body import JSON_MEDIA_TYPE, read_answers
 from .problems import error_response
@@ -156,20 +168,12 @@ def answers_schema(book: Rulebook) -> dict[str, Any]:
     }
 
 
-def install_openapi(app: Any, book: Rulebook) -> None:
-    """Publish the request schema of the loaded packs in /openapi.json (computed once)."""
-    default = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = default()
-            body = schema["paths"][ASSESS]["post"]["requestBody"]
-            body["content"][JSON_MEDIA_TYPE]["schema"] = answers_schema(book)
-            document_head(schema)
-            app.openapi_schema = schema
-        return app.openapi_schema  # type: ignore[no-any-return]
-
-    app.openapi = openapi
+def complete_openapi(schema: dict[str, Any], book: Rulebook) -> dict[str, Any]:
+    """The OpenAPI document FastAPI made, completed: the request schema of the loaded packs, and HEAD."""
+    body = schema["paths"][ASSESS]["post"]["requestBody"]
+    body["content"][JSON_MEDIA_TYPE]["schema"] = answers_schema(book)
+    document_head(schema)
+    return schema
 
 
 def document_head(schema: dict[str, Any]) -> None:
@@ -195,12 +199,14 @@ def document_head(schema: dict[str, Any]) -> None:
 
 
 def describe_pathway(book: Rulebook, preset: dict[str, str]) -> PathwayInfo:
+    """The loaded pathway, once, at start. Its ``packs`` are left empty: whether a pack is stale is
+    judged on the day asked, so GET /api/v2/pathway adds them per request (``pathway_on``)."""
     def question(q: Question) -> QuestionInfo:
         return QuestionInfo(**question_out(q).model_dump(), asked_when=to_text(q.ask_when))
 
     return PathwayInfo(
         rules_version=book.version,
-        packs=packs_out(book, dt.date.today()),
+        packs=[],
         questions=[question(q) for q in book.questions],
         optional_questions=[question(q) for q in book.optional_questions],
         determinations=[DeterminationInfo(id=d.id, label=d.label, type=d.type, values=list(d.values),
@@ -225,26 +231,29 @@ def describe_pathway(book: Rulebook, preset: dict[str, str]) -> PathwayInfo:
         JSON_MEDIA_TYPE: {"schema": AssessRequest.model_json_schema(ref_template="#/components/schemas/{model}")}
     }}},
 )
-async def post_assess(request: Request) -> AssessResponse:
+async def post_assess(request: Request, state: State) -> Response:
     """Walk the rules for these answers: the next question, or the action plan when complete.
 
     Stateless: nothing about the case is stored. Answers may be posted in any order.
     """
-    state = request.app.state.pathway
     answers = await read_answers(request, state.rulebook)
     outcome = assess(state.rulebook, answers, preset=state.settings.preset)
-    # The engine built a valid Outcome: serialise it once, instead of FastAPI validating it again.
-    return Response(assess_response(outcome).model_dump_json(),  # type: ignore[return-value]
-                    media_type=JSON_MEDIA_TYPE)
+    # The engine built a valid Outcome: serialise it once, instead of FastAPI validating it again
+    # (a Response is passed through as it is; response_model above still documents its shape).
+    response = assess_response(outcome)
+    return Response(response.__pydantic_serializer__.to_json(response), media_type=JSON_MEDIA_TYPE)
 
 
 @router.get("/pathway", response_model=PathwayInfo, summary="Describe the loaded pathway")
-def get_pathway(request: Request) -> PathwayInfo:
+def get_pathway(state: State, today: Today) -> PathwayInfo:
     """The questions, determinations and actions of the loaded packs, and their versions."""
-    state = request.app.state.pathway
-    # Staleness is judged today, not when the server started.
-    return state.description.model_copy(  # type: ignore[no-any-return]
-        update={"packs": packs_out(state.rulebook, dt.date.today())})
+    return pathway_on(state.description, state.rulebook, today)
+
+
+def pathway_on(description: PathwayInfo, book: Rulebook, today: dt.date) -> PathwayInfo:
+    """The pathway's description with its packs as of ``today`` (staleness is judged today, not when
+    the server started)."""
+    return description.model_copy(update={"packs": packs_out(book, today)})
 
 
 def _ended(path: str) -> JSONResponse:

@@ -11,31 +11,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .errors import BodyTimeout, BodyTooLarge
 from .http_middleware import HttpMiddleware
+from .problems import error_response, html_error, wants_json
 
 log = logging.getLogger("pathway.web")
 
 
-class BodyTooLarge(Exception):
-    """The request body is larger than the limit."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"the request body is larger than {limit // 1024} KB")
-        self.limit = limit
-
-
-class BodyTimeout(Exception):
-    """The request body did not finish arriving within the deadline."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"the request body did not arrive within {seconds:g} seconds")
-        self.seconds = seconds
-
-
 def body_timeout_response(scope: Scope, seconds: float) -> Response:
     """The 408 for a body that stopped arriving: problem JSON for the API, a calm page otherwise."""
-    from .problems import error_response, html_error, wants_json
-
     request = Request(scope)
     if wants_json(request):
         return error_response(408, "body_timeout", f"The request body did not arrive within {seconds:g} seconds.",
@@ -47,6 +31,9 @@ def body_timeout_response(scope: Scope, seconds: float) -> Response:
 
 
 class BodyLimitMiddleware(HttpMiddleware):
+    """Counts a request body's bytes as they arrive: BodyTooLarge past ``max_bytes``, and a 408 when the
+    whole body has not arrived ``timeout`` seconds after the request's head."""
+
     def __init__(self, app: ASGIApp, max_bytes: int, timeout: float = 30.0) -> None:
         super().__init__(app)
         self.max_bytes = max_bytes

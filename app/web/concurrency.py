@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .http_middleware import HttpMiddleware
+from .problems import error_response, html_error, wants_json
 
 log = logging.getLogger("pathway.web")
 
@@ -26,8 +27,6 @@ BUSY_LOG_EVERY_SECONDS = 10.0  # at most one "busy" record this often, however m
 
 def busy_response(scope: Scope) -> Response:
     """The 503: problem JSON for the API and /healthz, a calm page otherwise; the connection is closed."""
-    from .problems import error_response, html_error, wants_json
-
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Connection": "close"}
     request = Request(scope)
     if wants_json(request):
@@ -41,6 +40,8 @@ def busy_response(scope: Scope) -> Response:
 
 
 class ConcurrencyLimitMiddleware(HttpMiddleware):
+    """Answers with busy_response once ``limit`` requests are being handled at once."""
+
     def __init__(self, app: ASGIApp, limit: int) -> None:
         super().__init__(app)
         self.limit = limit

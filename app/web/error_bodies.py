@@ -1,5 +1,5 @@
-"""The shape of every error the API returns, how a value sent is shown in one, and the error for a
-body of the wrong shape."""
+"""The shape of every error the API returns, and how a value sent is shown in one (the exceptions
+themselves are in ``errors.py``)."""
 
 from __future__ import annotations
 
@@ -25,15 +25,6 @@ class ErrorBody(BaseModel):
     message: str
     detail: list[ErrorDetail] = Field([], description="One entry per problem (at most 20), naming the question, "
                                                       "the value given and the allowed values.")
-
-
-class BodyShapeError(Exception):
-    def __init__(self, status: int, code: str, message: str, detail: list[ErrorDetail] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.detail = detail or []
 
 
 def escaped(text: str) -> str:

@@ -12,10 +12,10 @@ from typing import Any
 
 from fastapi import Request
 
-from app.engine.errors import AnswerError, AnswerProblem, did_you_mean
-from app.engine.rulebook import Question, Rulebook
+from app.engine import AnswerError, AnswerProblem, Question, Rulebook, did_you_mean
 
-from .error_bodies import BodyShapeError, ErrorDetail, echo, name_of
+from .error_bodies import ErrorDetail, echo, name_of
+from .errors import BodyShapeError
 
 JSON_MEDIA_TYPE = "application/json"
 SHAPE = 'The body must be a JSON object of the form {"answers": {"question_id": "value", ...}}'
@@ -190,6 +190,9 @@ def check_answers(book: Rulebook, answers: dict[str, Any]) -> None:
         raise BodyShapeError(422, "too_many_answers", f"The body gives {len(answers)} answers but the loaded "
                              f"packs have {len(questions)} questions: give at most one answer to each.",
                              [ErrorDetail(field="answers", message=f"at most {len(questions)} answers")])
+    by_id = book.questions_by_id
+    if all(isinstance(qid, str) and qid in by_id and by_id[qid].accepts(value) for qid, value in answers.items()):
+        return
     known = [q.id for q in questions]
     problems: list[AnswerProblem] = []
     unknown = 0

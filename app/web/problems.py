@@ -1,4 +1,5 @@
-"""The one place that turns exceptions into responses (JSON for the API); server_errors.py answers the rest."""
+"""The one place that turns exceptions into responses (JSON for the API, a page otherwise);
+server_errors.py answers the rest. The exceptions themselves are in errors.py."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.engine.errors import AnswerError
+from app.engine import AnswerError
 
-from .body_limit import BodyTooLarge
-from .error_bodies import BodyShapeError, ErrorBody, ErrorDetail, echo, escaped, name_of
-from .walk_token import TokenProblem
+from .app_state import state_of
+from .error_bodies import ErrorBody, ErrorDetail, echo, escaped, name_of
+from .errors import BodyShapeError, BodyTooLarge, FormNotAccepted, TokenProblem, TrainingNotFound, WalkNotFound
+from .render import page
+from .walk_token import valid_walk_id
 
 log = logging.getLogger("pathway.web")
 
@@ -70,13 +73,33 @@ def wants_json(request: Request) -> bool:
 
 
 def html_error(request: Request, status: int, title: str, message: str) -> Response:
-    from .pages import page
-
     return page(request, "error.html", status=status, title=title, message=message)
 
 
+TOKEN_PROBLEM_TITLES = {
+    "expired": "Your answers have timed out",
+    "missing": "We cannot find your answers",
+    "invalid": "We cannot read your answers",
+}
+
+
+def token_problem_page(request: Request, exc: TokenProblem) -> Response:
+    """The page for a walk whose answers cannot be had: missing, unreadable or timed out."""
+    walk_id = request.path_params.get("walk_id")
+    ours = isinstance(walk_id, str) and valid_walk_id(walk_id)
+    # A link from another site arrives without the SameSite=Strict cookie: a link from this page
+    # carries it, so "try again" finds the answers if they are still in this browser.
+    retry = f"/w/{walk_id}" if ours and exc.reason == "missing" else None
+    response = page(request, "walk_problem.html", status=400, title=TOKEN_PROBLEM_TITLES[exc.reason],
+                    reason=exc.reason, retry=retry)
+    # Missing answers are never cleared (see CookieWalkStore.clear); ones that cannot be used any more are.
+    if exc.reason != "missing" and ours:
+        state_of(request).walk_store.clear(request, response, str(walk_id))
+    return response
+
+
 def install(app: FastAPI) -> None:
-    from .pages import FormNotAccepted, WalkNotFound, token_problem_page
+    """Answer each of the web layer's exceptions (and FastAPI's and Starlette's own) in one place."""
 
     @app.exception_handler(AnswerError)
     async def _answers(request: Request, exc: AnswerError) -> Response:
@@ -88,8 +111,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TokenProblem)
     async def _token(request: Request, exc: TokenProblem) -> Response:
         return token_problem_page(request, exc)
-
-    from .training import TrainingNotFound
 
     @app.exception_handler(TrainingNotFound)
     async def _training(request: Request, exc: TrainingNotFound) -> Response:

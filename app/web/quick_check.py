@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.engine.errors import AnswerError
-from app.engine.rulebook import Question
-from app.engine.walk import assess
+from app.engine import AnswerError, Question, assess
 
-from .pages import MAX_FIELD_VALUES, page, read_form
+from .answer_form import MAX_FIELD_VALUES, FormProblem, posted_values, read_form
+from .app_state import AppState, State
+from .render import page
 
 router = APIRouter(include_in_schema=False)
 
@@ -20,9 +20,9 @@ HEADLINE_ACTIONS = ("nrm_referral", "duty_to_notify", "seek_consent")
 CHILD_NEVER_ASKED = ("consent_nrm", "consent_given_alone", "capacity_concern")
 
 
-def quick_questions(request: Request) -> list[Question]:
+def quick_questions(state: AppState) -> list[Question]:
     """The questions the pack marks ``quick_check: true``, in the walk's order."""
-    return [q for q in request.app.state.pathway.rulebook.questions if q.quick_check]
+    return [q for q in state.rulebook.questions if q.quick_check]
 
 
 # Before the trafficking test is answered, the quick check gives the answer with modern slavery
@@ -46,7 +46,7 @@ def _shown(statements: list[Any]) -> list[dict[str, str]]:
     return shown
 
 
-def _conditional(request: Request, questions: list[Question], answers: dict[str, Any],
+def _conditional(state: AppState, questions: list[Question], answers: dict[str, Any],
                  outcome: Any, preset: Any) -> dict[str, Any] | None:
     """The engine's answer with modern slavery taken as possible (the trafficking test's unanswered
     questions assessed as "Not sure"), when the answers given do not settle it yet: the questions
@@ -56,14 +56,13 @@ def _conditional(request: Request, questions: list[Question], answers: dict[str,
     assumed = [q for q in questions if q.section == TEST_SECTION and q.id not in answers]
     if not assumed:
         return None
-    state = request.app.state.pathway
     ids = {q.id for q in questions}
     presumed = {qid: v for qid, v in PRESUMED.items() if qid in ids and qid not in answers}
     maybe = assess(state.rulebook, {**answers, **presumed, **{q.id: ASSUMED for q in assumed}}, preset=preset,
                    in_order=False)
     if not any(s.answer for s in maybe.statements):
         return None
-    names = request.app.state.questions
+    names = state.questions
     skipped = set(maybe.skipped_questions)
     confirm = [names[q.id].short for q in assumed if q.id not in skipped]
     others = [names[q.id].short for q in questions
@@ -72,17 +71,16 @@ def _conditional(request: Request, questions: list[Question], answers: dict[str,
             "presumed": [names[qid].short for qid in presumed]}
 
 
-def _render(request: Request, answers: dict[str, Any], status: int = 200, errors: list[str] | None = None,
-            submitted: bool = False) -> HTMLResponse:
-    state = request.app.state.pathway
-    questions = quick_questions(request)
+def _render(request: Request, state: AppState, answers: dict[str, Any], status: int = 200,
+            errors: list[str] | None = None, submitted: bool = False) -> HTMLResponse:
+    questions = quick_questions(state)
     quick_ids = {q.id for q in questions}
     preset = state.settings.preset
     if preset:
         questions = [q for q in questions if q.id not in preset]
     outcome = assess(state.rulebook, answers, preset=preset, in_order=False)
     skipped = set(outcome.skipped_questions)
-    ignored = [request.app.state.questions[q].short for q in outcome.ignored_answers if q in quick_ids]
+    ignored = [state.questions[q].short for q in outcome.ignored_answers if q in quick_ids]
     headline = [r for r in outcome.referrals if r.id in HEADLINE_ACTIONS]
     others = [r for r in outcome.referrals if r.id not in HEADLINE_ACTIONS]
     return page(
@@ -90,35 +88,35 @@ def _render(request: Request, answers: dict[str, Any], status: int = 200, errors
         questions=questions, answers=answers, skipped=skipped, outcome=outcome, ignored=ignored,
         headline=headline, others=others, child_never_asked=CHILD_NEVER_ASKED, errors=errors or [],
         submitted=submitted, statements=_shown(outcome.statements),
-        conditional=_conditional(request, questions, answers, outcome, preset) if submitted else None,
+        conditional=_conditional(state, questions, answers, outcome, preset) if submitted else None,
         carried={q.id: answers[q.id] for q in questions if q.id in answers},
     )
 
 
 @router.get("/quick-check", response_class=HTMLResponse)
-def quick_check_page(request: Request) -> HTMLResponse:
-    return _render(request, {})
+def quick_check_page(request: Request, state: State) -> HTMLResponse:
+    return _render(request, state, {})
 
 
 @router.post("/quick-check", response_class=HTMLResponse)
-async def quick_check(request: Request) -> Response:
+async def quick_check(request: Request, state: State) -> Response:
     form = await read_form(request, MAX_FIELD_VALUES * 2)
     answers: dict[str, Any] = {}
-    errors: list[str] = []
-    quick_ids = {q.id for q in quick_questions(request)}
+    problems: list[FormProblem] = []
+    quick_ids = {q.id for q in quick_questions(state)}
     for key in form:
         if key not in quick_ids:
-            errors.append("The form had an unexpected field. Answer the questions shown and check again.")
+            problems.append(FormProblem("quick_unexpected_field"))
             continue
-        values = [v for v in form.getlist(key) if isinstance(v, str)]
+        values = posted_values(form, key)
         if len(values) != 1:
-            errors.append(f"Choose one answer for \u201c{request.app.state.questions[key].short}\u201d.")
+            problems.append(FormProblem("quick_one_only", {"question": state.questions[key].short}))
             continue
         if values[0]:
             answers[key] = values[0]
-    if errors:
-        return _render(request, {}, status=422, errors=sorted(set(errors)))
+    if problems:
+        return _render(request, state, {}, status=422, errors=sorted({p.message for p in problems}))
     try:
-        return _render(request, answers, submitted=True)
+        return _render(request, state, answers, submitted=True)
     except AnswerError as exc:
-        return _render(request, {}, status=422, errors=[p.message for p in exc.problems])
+        return _render(request, state, {}, status=422, errors=[p.message for p in exc.problems])

@@ -1,5 +1,6 @@
 """Reference pages that never time out: /glossary (plain words) and /contacts (every contact of the
 loaded packs). Neither reads a walk, so the numbers are there after a plan has timed out.
+``create_app`` gives every template the glossary (``glossary``, and the ``gloss`` filter).
 
 The glossary's words come from the national pack's ``glossary`` section; templates explain a term
 where it first appears with the ``gloss`` filter and the macros in ``_glossary.html``.
@@ -16,11 +17,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
 
-from app.engine.explain import contact_out
-from app.engine.outcome import ContactOut
-from app.engine.rulebook import Contact, GlossaryTerm, Rulebook
+from app.engine import Contact, ContactOut, GlossaryTerm, Rulebook, contact_out
 
-from .pages import page
+from .app_state import State
+from .clock import Today
+from .render import page
 
 router = APIRouter(include_in_schema=False)
 
@@ -124,23 +125,11 @@ class Glossary:
 
 
 @router.get("/glossary", response_class=HTMLResponse)
-def glossary_page(request: Request) -> HTMLResponse:
-    return page(request, "glossary.html", title="Plain words: what the terms mean",
-                terms=request.app.state.glossary.terms)
+def glossary_page(request: Request, state: State) -> HTMLResponse:
+    return page(request, "glossary.html", title="Plain words: what the terms mean", terms=state.glossary.terms)
 
 
 @router.get("/contacts", response_class=HTMLResponse)
-def contacts_page(request: Request) -> HTMLResponse:
-    book: Rulebook = request.app.state.pathway.rulebook
-    return page(request, "contacts.html", title="Contacts", groups=contact_groups(book, dt.date.today()),
-                packs=book.packs)
-
-
-def install(app: Any, book: Rulebook) -> None:
-    """Mount /glossary and /contacts, and give every template the glossary (``glossary``, ``gloss``)."""
-    glossary = Glossary(book.glossary)
-    app.state.glossary = glossary
-    env = app.state.templates.env
-    env.globals["glossary"] = glossary
-    env.filters["gloss"] = glossary.gloss
-    app.include_router(router)
+def contacts_page(request: Request, state: State, today: Today) -> HTMLResponse:
+    book = state.rulebook
+    return page(request, "contacts.html", title="Contacts", groups=contact_groups(book, today), packs=book.packs)

@@ -26,6 +26,8 @@ from starlette.types import Message, Receive, Scope, Send
 
 from .access_log import METHODS
 from .http_middleware import HttpMiddleware
+from .problems import error_response, wants_json
+from .render import page
 
 ERROR_FIELDS = ("event", "method", "route", "status", "error", "request_id")
 TITLE = "Sorry, there is a problem with the service"
@@ -87,9 +89,6 @@ def _log(scope: Scope, exc: Exception, status: int) -> None:
 
 def calm_response(scope: Scope) -> Response:
     """The 500: problem JSON on API paths, else our error page (or a bare one if that cannot be rendered)."""
-    from .pages import page
-    from .problems import error_response, wants_json
-
     request = Request(scope)
     request_id = request_id_of(scope)
     if wants_json(request):

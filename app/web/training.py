@@ -7,52 +7,74 @@ addresses (they are not about a real person); nothing is stored.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.engine.answers import validate_answers
-from app.engine.compare import compare
-from app.engine.errors import AnswerError, PackError, PackProblem
-from app.engine.explain import in_sentence
-from app.engine.outcome import Outcome
-from app.engine.plain import urgency_change_why
-from app.engine.rulebook import Rulebook
-from app.engine.scenarios import Scenario, ScenarioError, load_scenario, scenario_files, walk_step_by_step
-from app.engine.walk import URGENCY_LABELS, assess
-from app.engine.yaml_source import PackProblemError, line_of, read_yaml_file
+from app.engine import (
+    URGENCY_LABELS,
+    AnswerError,
+    Outcome,
+    PackError,
+    PackProblem,
+    PackProblemError,
+    Rulebook,
+    Scenario,
+    ScenarioError,
+    assess,
+    compare,
+    line_of,
+    load_scenario,
+    read_yaml_file,
+    scenario_files,
+    urgency_change_why,
+    validate_answers,
+    walk_step_by_step,
+)
 
-from .pages import page
+from .app_state import AppState, State
+from .clock import Today
+from .errors import TrainingNotFound
+from .render import page
 
 router = APIRouter(include_in_schema=False)
 
 
-class TrainingNotFound(Exception):
-    """No training scenario has that name."""
+@dataclass(frozen=True)
+class Walked:
+    """A training case walked one question at a time, on one day: its outcome and the questions asked."""
+
+    day: dt.date
+    outcome: Outcome
+    asked: list[str]
 
 
 @dataclass
 class Case:
+    """A training case: a scenario with a narrative, walked as the questionnaire would walk it."""
+
     slug: str
     scenario: Scenario
     book: Rulebook
+    walked: Walked | None = field(default=None, repr=False, compare=False)  # the last walk, kept for its day
 
-    @cached_property
-    def walked(self) -> tuple[Outcome, list[str]]:
-        outcome, asked, _ = walk_step_by_step(self.book, self.scenario, dt.date.today())
-        return outcome, asked
-
-    @property
-    def outcome(self) -> Outcome:
-        return self.walked[0]
+    def walk(self, today: dt.date) -> Walked:
+        """The case walked on ``today`` (the plan's date and its contacts' staleness are that day's).
+        The last day's walk is kept: every page of a case on one day shows the same plan."""
+        last = self.walked
+        if last is None or last.day != today:
+            outcome, asked, _ = walk_step_by_step(self.book, self.scenario, today)
+            last = self.walked = Walked(today, outcome, asked)
+        return last
 
     @property
     def asked(self) -> list[str]:
-        return self.walked[1]
+        """The questions the walk asks, in order. The date plays no part in which (it only dates the
+        plan and judges its contacts' staleness), so the last walk's, or today's, are the case's."""
+        return (self.walked or self.walk(dt.date.today())).asked
 
     def answers(self) -> dict[str, Any]:
         return self.scenario.answer_values()
@@ -94,8 +116,8 @@ def _answer_line(path: Path, qid: str) -> int | None:
     return line_of(raw, ("answers", qid)) if qid in (raw.get("answers") or {}) else line_of(raw, ("preset", qid))
 
 
-def _case(request: Request, slug: str) -> Case:
-    case: Case | None = request.app.state.training.get(slug)
+def _case(state: AppState, slug: str) -> Case:
+    case = state.training.get(slug)
     if case is None:
         raise TrainingNotFound()
     return case
@@ -107,10 +129,10 @@ def _parse_value(qtype: str, raw: str) -> Any:
     return raw
 
 
-def flip_choices(request: Request, case: Case, chosen: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def flip_choices(state: AppState, case: Case, chosen: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """For each answered question: its answer in the case and the others a trainer can change it to,
     grouped by the question's section (in the order asked); ``chosen`` marks the changes already made."""
-    questions = request.app.state.questions
+    questions = state.questions
     answers = case.answers()
     chosen = chosen or {}
     sections: list[dict[str, Any]] = []
@@ -156,8 +178,9 @@ THEMES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def case_theme(case: Case) -> str:
-    d = case.outcome.determinations
+def case_theme(case: Case, today: dt.date) -> str:
+    """Which of THEMES a case teaches, from its outcome."""
+    d = case.walk(today).outcome.determinations
     if d.treated_as_child:
         return "children"
     if d.modern_slavery == "no":
@@ -166,53 +189,54 @@ def case_theme(case: Case) -> str:
 
 
 @router.get("/training", response_class=HTMLResponse)
-def training_list(request: Request) -> HTMLResponse:
-    cases = sorted(request.app.state.training.values(), key=lambda c: c.scenario.name)
-    groups = [{"id": tid, "title": title, "about": about, "cases": [c for c in cases if case_theme(c) == tid]}
+def training_list(request: Request, state: State, today: Today) -> HTMLResponse:
+    cases = sorted(state.training.values(), key=lambda c: c.scenario.name)
+    groups = [{"id": tid, "title": title, "about": about, "cases": [c for c in cases if case_theme(c, today) == tid]}
               for tid, title, about in THEMES]
     return page(request, "training_list.html", title="Training cases", groups=[g for g in groups if g["cases"]])
 
 
 @router.get("/training/{slug}", response_class=HTMLResponse)
-def training_case(request: Request, slug: str) -> HTMLResponse:
-    case = _case(request, slug)
+def training_case(request: Request, slug: str, state: State) -> HTMLResponse:
+    case = _case(state, slug)
     return page(request, "training_case.html", title=case.scenario.name, case=case)
 
 
 @router.get("/training/{slug}/step/{number}", response_class=HTMLResponse)
-def training_step(request: Request, slug: str, number: int) -> Response:
-    case = _case(request, slug)
-    if number < 1 or number > len(case.asked):
-        return RedirectResponse(f"/training/{slug}/outcome" if number > len(case.asked) else f"/training/{slug}",
+def training_step(request: Request, slug: str, number: int, state: State, today: Today) -> Response:
+    case = _case(state, slug)
+    asked = case.walk(today).asked
+    if number < 1 or number > len(asked):
+        return RedirectResponse(f"/training/{slug}/outcome" if number > len(asked) else f"/training/{slug}",
                                 status_code=303)
-    qid = case.asked[number - 1]
-    info = request.app.state.questions[qid]
+    qid = asked[number - 1]
+    info = state.questions[qid]
     given = case.scenario.answers[qid]
-    so_far = {q: case.answers()[q] for q in case.asked[: number - 1]}
+    so_far = {q: case.answers()[q] for q in asked[: number - 1]}
     preset = case.scenario.preset or None
-    before = assess(case.book, so_far, preset=preset)
-    after = assess(case.book, {**so_far, qid: given.answer}, preset=preset)
+    before = assess(case.book, so_far, preset=preset, today=today)
+    after = assess(case.book, {**so_far, qid: given.answer}, preset=preset, today=today)
     expected = given.answer if isinstance(given.answer, list) else [given.answer]
     return page(
         request, "training_step.html", title=f"Step {number}: {info.text}", case=case, number=number,
         question=info, expected=expected, label=next(a.label for a in after.answered if a.id == qid),
-        reason=given.reason, total=len(case.asked), changes=compare(before, after),
+        reason=given.reason, total=len(asked), changes=compare(before, after),
     )
 
 
 @router.get("/training/{slug}/outcome", response_class=HTMLResponse)
-def training_outcome(request: Request, slug: str) -> HTMLResponse:
-    case = _case(request, slug)
+def training_outcome(request: Request, slug: str, state: State, today: Today) -> HTMLResponse:
+    case = _case(state, slug)
     return page(request, "training_outcome.html", title=f"Outcome: {case.scenario.name}", case=case,
-                outcome=case.outcome, sections=flip_choices(request, case))
+                outcome=case.walk(today).outcome, sections=flip_choices(state, case))
 
 
 @router.get("/training/{slug}/what-if", response_class=HTMLResponse)
-def training_what_if(request: Request, slug: str) -> Response:
+def training_what_if(request: Request, slug: str, state: State, today: Today) -> Response:
     """Change one or more answers (``flip=question:value``, repeated); answer any question the changes
     open (never pre-selected); compare with the case. The form there builds on the changes made."""
-    case = _case(request, slug)
-    questions = request.app.state.questions
+    case = _case(state, slug)
+    questions = state.questions
     flips = _flips(request, case)
     if not flips:
         return page(request, "error.html", status=422, title="Choose an answer to change",
@@ -224,13 +248,14 @@ def training_what_if(request: Request, slug: str) -> Response:
             extra[key] = _parse_value(questions[key].type, value)
     changed = {**answers, **extra, **{q: _parse_value(questions[q].type, v) for q, v in flips.items()}}
     try:
-        after = assess(case.book, changed, preset=case.scenario.preset or None)
+        after = assess(case.book, changed, preset=case.scenario.preset or None, today=today)
     except AnswerError as exc:
         return page(request, "error.html", status=422, title="That answer is not one of the options",
                     message="; ".join(p.message for p in exc.problems))
-    comparison = compare(case.outcome, after)
+    outcome = case.walk(today).outcome
+    comparison = compare(outcome, after)
     labels_after = {a.id: a.label for a in after.answered}
-    labels_before = {a.id: a.label for a in case.outcome.answered}
+    labels_before = {a.id: a.label for a in outcome.answered}
     changes = [{"id": q, "short": questions[q].short, "before": labels_before.get(q, ""),
                 "after": labels_after.get(q, v)} for q, v in flips.items()]
     why = {a.id: urgency_change_why(case.book, a.id, a.before.urgency, a.after.urgency, URGENCY_LABELS)
@@ -239,13 +264,6 @@ def training_what_if(request: Request, slug: str) -> Response:
     return page(
         request, "training_what_if.html", title="What if: " + ", ".join(c["short"] for c in changes), case=case,
         changes=changes, flip_params=flip_params, after=after, comparison=comparison, pending=after.next_question,
-        extra=extra, why=why, sections=flip_choices(request, case, flips),
+        extra=extra, why=why, sections=flip_choices(state, case, flips),
         extra_answers=[(questions[k].short, labels_after.get(k, str(v))) for k, v in extra.items()],
     )
-
-
-def install(app: Any, rules_dir: Path, local: str, book: Rulebook) -> None:
-    """Mount the training pages. A scenario that cannot be read raises PackError (the app refuses to start)."""
-    app.state.training = load_cases(rules_dir, local, book)
-    app.state.templates.env.filters.setdefault("in_sentence", in_sentence)
-    app.include_router(router)

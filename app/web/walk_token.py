@@ -22,22 +22,18 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from .errors import TokenProblem
+
 WALK_ID_BYTES = 12
 COOKIE_PREFIX = "pathway_walk_"
 MAX_TOKEN_CHARS = 16_000
 WALK_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{10,24}")
 
 
-class TokenProblem(Exception):
-    """The walk's cookie is missing, tampered with, made with another key, or expired."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason  # missing | invalid | expired
-
-
 @dataclass
 class Walk:
+    """One walk: its id, the answers given so far and the optional questions skipped."""
+
     id: str
     answers: dict[str, Any] = field(default_factory=dict)
     skipped_optional: list[str] = field(default_factory=list)
@@ -65,6 +61,8 @@ def cookie_name(walk_id: str) -> str:
 
 
 class TokenCodec:
+    """Turns a walk into a Fernet token and back: TokenProblem for a token that cannot be used."""
+
     def __init__(self, key: bytes, ttl_seconds: int) -> None:
         self.fernet = Fernet(key)
         self.ttl = ttl_seconds

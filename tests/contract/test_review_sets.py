@@ -294,7 +294,7 @@ def walk_questionnaire(client: TestClient, answers: Mapping[str, Any]) -> tuple[
     assert match, location
     walk = match.group(1)
     asked: list[str] = []
-    questions = client.app.state.questions  # type: ignore[attr-defined]
+    questions = client.app.state.pathway.questions  # type: ignore[attr-defined]
     for _ in range(60):
         match = re.fullmatch(rf"/w/{re.escape(walk)}/q/([a-z_]+)", location)
         if not match:

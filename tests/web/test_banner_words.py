@@ -13,10 +13,11 @@ from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 
 from app.config import Settings
+from app.engine.assessment import assess
 from app.engine.rulebook import Rulebook
-from app.engine.walk import assess
 from app.main import TEMPLATES, create_app
 from app.web.pages import BANNER_ACTIONS
+from tests.web.client_state import state_of
 from tests.wording_pack import DEFAULT, LOCAL, POLICE, wording_root
 
 KEY = Fernet.generate_key().decode()
@@ -119,7 +120,7 @@ def test_overlay_wording_reaches_the_banner_but_not_the_police_variant(tmp_path:
 
 def test_shipped_pack_banners_use_its_short_titles_and_summaries(shipped: TestClient) -> None:
     """999, interpreter and speak alone, due on the way, each show the shipped pack's own words, 999 first."""
-    book: Rulebook = shipped.app.state.pathway.rulebook  # type: ignore[attr-defined]
+    book: Rulebook = state_of(shipped).rulebook
     answers = {"immediate_danger": "yes", "age_group": "adult", "organisation": "health",
                "communication_support": "unsure", "safe_to_talk": "no"}
     walk, location = start(shipped)
@@ -136,7 +137,7 @@ def test_shipped_pack_banners_use_its_short_titles_and_summaries(shipped: TestCl
 
 
 def test_every_banner_action_in_the_shipped_pack_declares_a_short_title(shipped: TestClient) -> None:
-    book: Rulebook = shipped.app.state.pathway.rulebook  # type: ignore[attr-defined]
+    book: Rulebook = state_of(shipped).rulebook
     ids = {a.id for a in book.actions}
     assert {"emergency_999", "interpreter", "speak_alone"} <= ids
     for aid in BANNER_ACTIONS:

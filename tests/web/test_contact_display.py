@@ -10,9 +10,9 @@ import pytest
 from cryptography.fernet import Fernet
 
 from app.config import Settings
+from app.engine.assessment import assess
 from app.engine.outcome import ContactOut
 from app.engine.rulebook import Rulebook
-from app.engine.walk import assess
 from app.main import create_app
 from tests.conftest import TODAY
 from tests.engine.test_contacts import CHILD, contact
@@ -23,7 +23,7 @@ def contact_block(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The outcome page's own macro, from the app's own template environment."""
     key_file = Path(tmp_path_factory.mktemp("key")) / "unused.key"
     app = create_app(Settings(secret_key=Fernet.generate_key().decode(), key_file=key_file))
-    return app.state.templates.env.get_template("_macros.html").module.contact_block
+    return app.state.pathway.templates.env.get_template("_macros.html").module.contact_block
 
 
 def html(block: Any, c: ContactOut) -> str:

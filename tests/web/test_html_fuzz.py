@@ -59,11 +59,12 @@ ROUTES = every_route(APP)
 CASES = [(route, method) for route in ROUTES for method in sorted(route.methods)]  # HEAD beside each GET
 EXPECTED_HEADERS = {k.decode(): v.decode() for k, v in security_headers(SETTINGS.htmx_local, SETTINGS.exit_url)}
 
-QUESTIONS = APP.state.questions
+QUESTIONS = APP.state.pathway.questions
+CODEC = APP.state.pathway.walk_store.codec  # the cookie store's: tokens made here are the app's own
 QUESTION_IDS = sorted(QUESTIONS)
 OPTION_VALUES = sorted({o.value for q in QUESTIONS.values() for o in q.options} | {"none"})
-SLUGS = sorted(APP.state.training)
-ASSETS = sorted(url.removeprefix("/static/") for url in APP.state.assets.by_url)
+SLUGS = sorted(APP.state.pathway.training)
+ASSETS = sorted(url.removeprefix("/static/") for url in APP.state.pathway.assets.by_url)
 # Walks in four states: just started, part way, and complete (two seed scenarios' answers).
 WALK_STATES: list[dict[str, Any]] = [
     {},
@@ -287,7 +288,7 @@ def seeds(route: AppRoute, method: str) -> list[FuzzRequest]:
         qid = ANSWERABLE[state][0]
         values = {"walk_id": walk.id, "qid": qid, "slug": SLUGS[0], "number": "1", "filename": ASSETS[0]}
         values = {name: values.get(name, MARKER) for name in route.params}
-        cookies = [(cookie_name(walk.id), APP.state.codec.encode(walk))] if "walk_id" in route.params else []
+        cookies = [(cookie_name(walk.id), CODEC.encode(walk))] if "walk_id" in route.params else []
         query = [("flip", f"{qid}:{MARKER}"), ("change", MARKER), ("show", MARKER), (MARKER, MARKER)]
         quick = [q.id for q in APP.state.pathway.rulebook.questions if q.quick_check]
         for pairs in ([(qid, MARKER)], [(MARKER, "1")], [(q, MARKER) for q in quick]):
@@ -315,7 +316,7 @@ def requests_for(draw: st.DrawFn, route: AppRoute, method: str) -> FuzzRequest:
         state = draw(st.integers(0, len(WALK_STATES) - 1), label="walk state")
         walk = Walk(draw(WALK_SHAPED, label="valid walk_id"), dict(WALK_STATES[state]))
         values["walk_id"] = walk.id
-        cookies.append((cookie_name(walk.id), APP.state.codec.encode(walk)))
+        cookies.append((cookie_name(walk.id), CODEC.encode(walk)))
         if "qid" in values and draw(st.integers(0, 3)) < 3:
             values["qid"] = draw(st.sampled_from(ANSWERABLE[state]), label="answerable qid")
     elif walk_case in ("no cookie", "bad cookie"):  # well formed: a link from elsewhere, or an edited cookie

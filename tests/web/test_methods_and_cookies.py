@@ -17,6 +17,7 @@ from app.main import create_app
 from app.web.walk_token import Walk, cookie_name, new_walk_id
 from tests.conftest import SCENARIOS
 from tests.web.app_routes import AppRoute, every_route
+from tests.web.client_state import codec_of, state_of
 
 KEY = Fernet.generate_key().decode()
 # Headers that differ between any two responses, whatever the method.
@@ -39,7 +40,7 @@ def no_cookies_kept(client: TestClient) -> None:
 def walk_with(client: TestClient, answers: dict[str, object], issued_at: int | None = None) -> tuple[str, str]:
     """A walk id and its cookie, holding these answers (made with the app's own key)."""
     walk = Walk(new_walk_id(), dict(answers))
-    codec = client.app.state.codec  # type: ignore[attr-defined]
+    codec = codec_of(client)
     token = (codec.encode(walk) if issued_at is None else
              codec.fernet.encrypt_at_time(walk.to_json(), issued_at).decode())
     return walk.id, token
@@ -96,7 +97,7 @@ def test_an_unusable_cookie_is_cleared(client: TestClient, kind: str) -> None:
     elif kind == "other_key":
         token = Fernet(Fernet.generate_key()).encrypt(Walk(walk, {}).to_json()).decode()
     elif kind == "expired":
-        codec = client.app.state.codec  # type: ignore[attr-defined]
+        codec = codec_of(client)
         token = codec.fernet.encrypt_at_time(Walk(walk, {}).to_json(), int(time.time()) - 3 * 3600).decode()
     else:
         token = walk_with(client, {"immediate_danger": "no"})[1]  # a good token, of another walk
@@ -118,7 +119,7 @@ def test_an_unusable_cookie_is_cleared(client: TestClient, kind: str) -> None:
 def test_showing_a_page_does_not_renew_the_answers(client: TestClient) -> None:
     """Only a POST renews the cookie. A page says how long its answers have left (data-seconds-left),
     so the time-out warning counts down from the last answer, not from the page view."""
-    session = int(client.app.state.pathway.settings.session_minutes * 60)  # type: ignore[attr-defined]
+    session = int(state_of(client).settings.session_minutes * 60)
     walk, token = walk_with(client, {"immediate_danger": "no"}, issued_at=int(time.time()) - 600)
     page = client.get(f"/w/{walk}/q/age_group", headers=cookie_header(walk, token))
     assert page.status_code == 200 and "set-cookie" not in page.headers
@@ -138,8 +139,8 @@ def sample_values(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
     app = client.app
     answers = load_scenario(SCENARIOS / "seed_tyrone.yaml").answer_values()
     walk, token = walk_with(client, answers)
-    asset = next(iter(app.state.assets.by_url)).removeprefix("/static/")  # type: ignore[attr-defined]
-    values = {"walk_id": walk, "qid": "age_group", "slug": next(iter(app.state.training)),  # type: ignore[attr-defined]
+    asset = next(iter(app.state.pathway.assets.by_url)).removeprefix("/static/")  # type: ignore[attr-defined]
+    values = {"walk_id": walk, "qid": "age_group", "slug": next(iter(app.state.pathway.training)),  # type: ignore[attr-defined]
               "number": "1", "filename": asset}
     return values, cookie_header(walk, token)
 

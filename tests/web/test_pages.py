@@ -23,6 +23,7 @@ from app.engine.scenarios import load_scenario
 from app.main import create_app
 from app.web.walk_token import cookie_name
 from tests.conftest import SCENARIOS
+from tests.web.client_state import state_of
 
 KEY = Fernet.generate_key().decode()
 
@@ -70,7 +71,7 @@ def walk_all(client: TestClient, walk: str, answers: dict[str, object]) -> str:
             return location
         qid = match.group(1)
         if qid not in answers:
-            if not client.app.state.questions[qid].optional:  # type: ignore[attr-defined]
+            if not state_of(client).questions[qid].optional:
                 return location
             location = client.post(f"/w/{walk}/q/{qid}/skip").headers["location"]
         else:

@@ -21,6 +21,7 @@ from app.main import create_app
 from app.web.reference import GROUPS, contact_group
 from app.web.walk_token import cookie_name
 from tests.conftest import RULES
+from tests.web.client_state import state_of
 
 KEY = Fernet.generate_key().decode()
 PATHWAY_BUDGET = 30 * 1024  # bytes of HTML: the README's page budget for /pathway
@@ -47,7 +48,7 @@ def text(markup: str) -> str:
 def test_glossary_explains_every_term_the_issue_names(client: TestClient) -> None:
     page = client.get("/glossary")
     assert page.status_code == 200
-    book = client.app.state.pathway.rulebook  # type: ignore[attr-defined]
+    book = state_of(client).rulebook
     ids = {t.id for t in book.glossary}
     assert set(REQUIRED_TERMS) <= ids
     for term in book.glossary:
@@ -72,7 +73,7 @@ def test_a_term_is_linked_where_it_first_appears_and_defined_below(client: TestC
 
 
 def test_gloss_escapes_and_keeps_acronyms_in_capitals(client: TestClient) -> None:
-    glossary = client.app.state.glossary  # type: ignore[attr-defined]
+    glossary = state_of(client).glossary
     seen: list[str] = []
     out = str(glossary.gloss("<b>nrm</b> and the NRM, then the NRM again; a mash", seen))
     assert "&lt;b&gt;nrm&lt;/b&gt;" in out  # escaped, and "nrm" in lower case is not the acronym
@@ -98,7 +99,7 @@ def test_a_word_claimed_by_two_terms_refuses_the_pack(tmp_path: object) -> None:
 def test_contacts_page_shows_every_contact_of_the_packs_with_its_state(client: TestClient) -> None:
     page = client.get("/contacts")
     assert page.status_code == 200
-    book = client.app.state.pathway.rulebook  # type: ignore[attr-defined]
+    book = state_of(client).rulebook
     words = text(page.text)
     assert book.contacts
     for c in book.contacts.values():
@@ -124,7 +125,7 @@ def test_contacts_are_grouped_with_the_front_doors_first(client: TestClient) -> 
     found = [text(h) for h in re.findall(r'<h2 class="heading-m" id="group-[a-z]+-title">(.*?)</h2>', page)]
     assert found == [t for t in titles if t in found]
     assert found[0] == "Emergency and police"
-    book = client.app.state.pathway.rulebook  # type: ignore[attr-defined]
+    book = state_of(client).rulebook
     if "lewisham_mash" in book.contacts:
         assert contact_group(book, book.contacts["lewisham_mash"]) == "children"
         children = page[page.index('id="group-children"'):page.index("</section>", page.index('id="group-children"'))]
@@ -155,7 +156,7 @@ def test_pathway_is_a_flow_in_pack_order_within_its_budget(client: TestClient) -
     page = client.get("/pathway")
     assert page.status_code == 200
     assert len(page.content) <= PATHWAY_BUDGET, len(page.content)
-    book = client.app.state.pathway.rulebook  # type: ignore[attr-defined]
+    book = state_of(client).rulebook
     body = page.text
     # Stages top to bottom.
     stages = [body.index(f'id="stage-{s}"') for s in ("questions", "test", "decided", "actions")]

@@ -6,6 +6,7 @@ responses count as conforming too."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import schemathesis
 from cryptography.fernet import Fernet
@@ -23,13 +24,14 @@ RESPONSES: list[tuple[str, int]] = []  # every request schemathesis made: its me
 
 
 @SCHEMA.hook
-def after_call(context: schemathesis.HookContext, case: schemathesis.Case, response: schemathesis.Response) -> None:
+def after_call(context: schemathesis.HookContext, case: schemathesis.Case[Any],
+               response: schemathesis.Response) -> None:
     RESPONSES.append((case.method.upper(), response.status_code))
 
 
 @SCHEMA.parametrize()
 @settings(max_examples=1200, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_api_conforms_to_its_schema(case: schemathesis.Case) -> None:
+def test_api_conforms_to_its_schema(case: schemathesis.Case[Any]) -> None:
     """Generated requests, valid and invalid, get documented responses and never a server error.
 
     The ended v1 paths (deprecated) refuse every request with 410 Gone by design, so there a valid

@@ -15,6 +15,7 @@ with the route template and the exception's type, never a request value or a tra
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -413,7 +414,8 @@ def test_a_page_that_cannot_render_falls_back(failing: TestClient, caplog: pytes
         def TemplateResponse(self, *args: Any, **kwargs: Any) -> Any:  # Starlette's name
             raise OSError("template gone")
 
-    monkeypatch.setattr(failing.app.state, "templates", Broken())  # type: ignore[attr-defined]
+    state = failing.app.state  # type: ignore[attr-defined]
+    monkeypatch.setattr(state, "pathway", dataclasses.replace(state.pathway, templates=Broken()))
     caplog.set_level(logging.DEBUG)
     response = failing.get(f"/boom/{SECRET}")
     assert response.status_code == 500

@@ -27,6 +27,7 @@ from app.config import Settings
 from app.engine.scenarios import Scenario, load_scenario, scenario_files
 from app.main import create_app
 from tests.conftest import SCENARIOS
+from tests.web.client_state import state_of
 
 KEY = Fernet.generate_key().decode()
 
@@ -226,8 +227,8 @@ def deployments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[tuple
             client = TestClient(create_app(settings), follow_redirects=False, raise_server_exceptions=False)
             client.__enter__()
             clients.append(client)
-            state = client.app.state  # type: ignore[attr-defined]
-            quick = [q.id for q in state.pathway.rulebook.questions if q.quick_check and q.id not in settings.preset]
+            state = state_of(client)
+            quick = [q.id for q in state.rulebook.questions if q.quick_check and q.id not in settings.preset]
             built[(local, organisation)] = Deployment(client, quick)
         yield built
     finally:
@@ -293,7 +294,7 @@ def test_every_page_of_the_scenario_is_plain(deployments: dict[tuple[str, str | 
             values = answers[qid] if isinstance(answers[qid], list) else [answers[qid]]
             response = _form(client, location, [(qid, v) for v in (values or ["none"])])
         else:
-            assert client.app.state.questions[qid].optional, (  # type: ignore[attr-defined]
+            assert state_of(client).questions[qid].optional, (
                 f"{path.name}: the walk asks {qid}, which the scenario does not answer")
             response = client.post(f"{location}/skip")
         assert response.status_code == 303, f"{path.name}: answering {qid} gave HTTP {response.status_code}"

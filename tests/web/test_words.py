@@ -24,6 +24,7 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.main import create_app
 from app.web.training import Case
+from tests.web.client_state import state_of
 from tests.web.test_visible_text import _is_address, html_text
 
 NAMES = ("NRM", "NHS", "GLAA", "ICTG", "British Transport Police", "Home Office", "Salvation Army",
@@ -92,7 +93,7 @@ def _value(v: Any) -> str:
 
 def single_changes(client: TestClient, case: Case) -> Iterator[list[tuple[str, str]]]:
     """Every single change of the case's answers, each to one other value, as query parameters."""
-    questions = client.app.state.questions  # type: ignore[attr-defined]
+    questions = state_of(client).questions
     answers = case.answers()
     for qid in case.asked:
         info = questions[qid]
@@ -111,7 +112,7 @@ PENDING = re.compile(r'id="pending".*?type="radio" name="([a-z0-9_]+)"', re.S)
 def test_training_pages_keep_names_in_their_capitals_and_never_repeat_themselves(client: TestClient) -> None:
     problems: list[str] = []
     pages = 0
-    cases: dict[str, Case] = client.app.state.training  # type: ignore[attr-defined]
+    cases = state_of(client).training
     assert cases
     for slug, case in sorted(cases.items()):
         urls = [f"/training/{slug}", f"/training/{slug}/outcome",
