@@ -13,13 +13,27 @@ from typing import Any
 
 from app.case_notes import outcome_as_text
 from app.config import DEFAULT_RULES, Settings
-from app.engine.contact_checks import contact_warnings
-from app.engine.errors import AnswerError, EngineError, PackError
-from app.engine.loader import load_rulebook, rules_dirs
-from app.engine.rulebook import Rulebook
-from app.engine.scenarios import ScenarioError, load_scenario, run_scenario, scenario_files
-from app.engine.walk import assess
-from app.engine.yaml_source import PackProblemError, read_yaml_file
+from app.engine import (
+    AnswerError,
+    EngineError,
+    PackError,
+    PackProblemError,
+    Report,
+    Rulebook,
+    ScenarioError,
+    Verifier,
+    assess,
+    contact_warnings,
+    load_rulebook,
+    load_scenario,
+    read_yaml_file,
+    rules_dirs,
+    run_scenario,
+    scenario_files,
+    to_dot,
+    to_mermaid,
+    to_svg,
+)
 
 # How `pathway serve` logs: Pathway's JSON access records (and errors) to standard error.
 LOG_CONFIG: dict[str, Any] = {
@@ -170,31 +184,52 @@ def cmd_assess(args: argparse.Namespace) -> int:
     return 0
 
 
-def _scenario_coverage(rules: Path, local: str | None, book: Rulebook) -> dict[str, list[str]]:
-    """Which scenario files reach each action id and determination value (for the coverage matrix)."""
+def _scenario_coverage(rules: Path, local: str | None, book: Rulebook) -> tuple[dict[str, list[str]], list[str]]:
+    """Which scenario files reach each action id and determination value (for the coverage matrix), and
+    one line for each scenario of this overlay that cannot be read or run: it is a failure, not a gap."""
     covered: dict[str, list[str]] = {}
+    failures: list[str] = []
     wanted = local or "none"
     for path in scenario_files(rules / "scenarios"):
         try:
             scenario = load_scenario(path)
-        except ScenarioError:
+        except ScenarioError as exc:
+            failures.append(f"FAIL {exc.problem}")
             continue
         if (scenario.local or "none") != wanted:
             continue
         try:
             outcome = assess(book, scenario.answer_values(), preset=scenario.preset or None)
-        except EngineError:
+        except EngineError as exc:
+            failures.append(f"FAIL {path}: the engine refused the scenario: {exc}")
             continue
         for r in outcome.referrals:
             covered.setdefault(r.id, []).append(path.stem)
         for did, value in outcome.determinations.model_dump().items():
             covered.setdefault(f"{did}={value}", []).append(path.stem)
-    return covered
+    return covered, failures
+
+
+def _print_coverage(root: Path, local: str | None, book: Rulebook, report: Report) -> bool:
+    """The coverage matrix: paths and scenarios for each action and determination value. False if a
+    scenario of this overlay could not be read or run."""
+    covered, failures = _scenario_coverage(root, local, book)
+    print(f"\n{'action or determination value':44s} {'paths':>22s}  scenarios")
+    for action in book.actions:
+        scen = ", ".join(sorted(set(covered.get(action.id, [])))[:3]) or "-"
+        print(f"{action.id:44s} {report.action_paths.get(action.id, 0):>22,}  {scen}")
+    for (did, value), paths in report.determination_paths.items():
+        label = f"{did}={json.dumps(value)}"
+        scen = ", ".join(sorted(set(covered.get(f"{did}={value}", []))))[:60] or "-"
+        print(f"{label:44s} {paths:>22,}  {scen}")
+    if failures:
+        count = f"{len(failures)} scenario{'s' if len(failures) != 1 else ''}"
+        print("\n".join(["", *failures, f"FAILED: {count} could not be counted in the coverage matrix."]))
+    print()
+    return not failures
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from app.engine.verify import Verifier
-
     root = Path(args.rules)
     overlays: list[str | None] = [None if args.local in (None, "none") else args.local] if args.local else \
         _rules_root(root)[1]
@@ -220,29 +255,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print("all checks passed: " + "; ".join(report.checks))
         for note in report.notes:
             print(f"note: {note}")
-        covered = _scenario_coverage(root, local, book)
-        print(f"\n{'action or determination value':44s} {'paths':>22s}  scenarios")
-        for action in book.actions:
-            scen = ", ".join(sorted(set(covered.get(action.id, [])))[:3]) or "-"
-            print(f"{action.id:44s} {report.action_paths.get(action.id, 0):>22,}  {scen}")
-        for (did, value), paths in report.determination_paths.items():
-            label = f"{did}={json.dumps(value)}"
-            scen = ", ".join(sorted(set(covered.get(f"{did}={value}", []))))[:60] or "-"
-            print(f"{label:44s} {paths:>22,}  {scen}")
-        print()
+        if not _print_coverage(root, local, book, report):
+            failed = True
     return 1 if failed else 0
 
 
 def cmd_diagram(args: argparse.Namespace) -> int:
-    from app.engine import diagram
-
     national, overlay = rules_dirs(args.rules, args.local)
     try:
         book = load_rulebook(national, overlay)
     except PackError as exc:
         print(exc.report(), file=sys.stderr)
         return 1
-    render = {"svg": diagram.to_svg, "dot": diagram.to_dot, "mermaid": diagram.to_mermaid}[args.format]
+    render = {"svg": to_svg, "dot": to_dot, "mermaid": to_mermaid}[args.format]
     print(render(book), end="")
     return 0
 

@@ -122,3 +122,23 @@ def test_check_reports_a_number_too_long_to_parse(tmp_path: Path, capsys: pytest
 def test_check_counts_the_shipped_scenarios(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(RULES)]) == 0
     assert f"ok: {len(list(SCENARIOS.glob('*.yaml')))} scenarios in {SCENARIOS}" in capsys.readouterr().out
+
+
+def test_verify_reports_a_scenario_it_cannot_count(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A scenario that cannot be read, or that the engine refuses, fails `pathway verify` by name: the
+    coverage matrix does not pass over it as if it covered nothing."""
+    root = tmp_path / "rules"
+    shutil.copytree(RULES, root)
+    (root / "scenarios" / "broken.yaml").write_text("name: [unclosed\n")
+    nca = (SCENARIOS / "national_pack_nca.yaml").read_text()
+    assert 'immediate_danger: "no"' in nca
+    refused = nca.replace('immediate_danger: "no"', 'immediate_danger: "perhaps"')
+    (root / "scenarios" / "refused.yaml").write_text(refused)
+    assert main(["verify", "--rules", str(root), "--local", "none"]) == 1
+    out = capsys.readouterr().out
+    assert "all checks passed" in out  # the pack itself is sound
+    assert f"FAIL {root / 'scenarios' / 'broken.yaml'}:" in out
+    assert f"FAIL {root / 'scenarios' / 'refused.yaml'}: the engine refused the scenario: " in out
+    assert "FAILED: 2 scenarios could not be counted in the coverage matrix." in out
+    line = next(row for row in out.splitlines() if row.startswith("nrm_referral "))
+    assert "national_pack_nca" in line  # the sound scenarios are still counted

@@ -10,10 +10,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .assessment import assess
 from .errors import EngineError, PackProblem
 from .outcome import Outcome
 from .rulebook import Rulebook
-from .walk import assess
 from .yaml_source import PackProblemError, line_of, read_yaml_file
 
 MAX_STEPS = 200
@@ -162,6 +162,20 @@ def unknown_ids(book: Rulebook, scenario: Scenario) -> list[str]:
 def check(scenario: Scenario, outcome: Outcome, asked: list[str]) -> list[str]:
     """Compare an outcome with the scenario's expectations; one message per mismatch."""
     exp = scenario.expect
+    listed = [r.id for r in outcome.referrals]
+    return [
+        *_check_findings(exp, outcome),
+        *_check_listed(exp, listed),
+        *_check_assumptions_absent(exp, outcome),
+        *_check_urgency(exp, outcome),
+        *_check_order(exp, listed),
+        *_check_asked(exp, asked),
+        *_check_ignored_and_needs(exp, outcome),
+    ]
+
+
+def _check_findings(exp: Expectations, outcome: Outcome) -> list[str]:
+    """Whether the walk is complete, and the determinations and elements it reached."""
     failures: list[str] = []
     if outcome.complete != exp.complete:
         failures.append(f"complete: expected {exp.complete}, got {outcome.complete}")
@@ -175,8 +189,12 @@ def check(scenario: Scenario, outcome: Outcome, asked: list[str]) -> list[str]:
     for key, want in exp.elements.items():
         if elements.get(key) != want:
             failures.append(f"element {key}: expected {want!r}, got {elements.get(key)!r}")
-    listed = [r.id for r in outcome.referrals]
-    urgencies = {r.id: r.urgency for r in outcome.referrals}
+    return failures
+
+
+def _check_listed(exp: Expectations, listed: list[str]) -> list[str]:
+    """The actions that must, must not, or at least one of which must be listed."""
+    failures: list[str] = []
     for aid in exp.referrals:
         if aid not in listed:
             failures.append(f"expected referral {aid!r}, not listed (listed: {', '.join(listed) or 'none'})")
@@ -186,25 +204,48 @@ def check(scenario: Scenario, outcome: Outcome, asked: list[str]) -> list[str]:
     if exp.any_referrals and not set(exp.any_referrals) & set(listed):
         failures.append(f"expected one of the referrals {', '.join(map(repr, exp.any_referrals))}, none listed "
                         f"(listed: {', '.join(listed) or 'none'})")
-    for aid in exp.not_assumptions:
-        if aid in outcome.assumption_ids:
-            failures.append(f"assumption {aid!r} applies but must not")
+    return failures
+
+
+def _check_assumptions_absent(exp: Expectations, outcome: Outcome) -> list[str]:
+    """Assumptions that must not apply (those that must are checked against the outcome posted at once)."""
+    return [f"assumption {aid!r} applies but must not" for aid in exp.not_assumptions
+            if aid in outcome.assumption_ids]
+
+
+def _check_urgency(exp: Expectations, outcome: Outcome) -> list[str]:
+    """Each named action's urgency level."""
+    urgencies = {r.id: r.urgency for r in outcome.referrals}
+    failures: list[str] = []
     for aid, level in exp.urgency.items():
         if aid not in urgencies:
             failures.append(f"urgency of {aid!r}: expected {level}, but it is not listed")
         elif urgencies[aid] != level:
             failures.append(f"urgency of {aid!r}: expected {level}, got {urgencies[aid]}")
+    return failures
+
+
+def _check_order(exp: Expectations, listed: list[str]) -> list[str]:
+    """The relative order of the named actions, all of which must be listed."""
     positions = [listed.index(a) for a in exp.order if a in listed]
     if len(positions) == len(exp.order) and positions != sorted(positions):
-        failures.append(f"order: expected {exp.order} in that order, got {listed}")
-    elif len(positions) != len(exp.order):
-        failures.append(f"order: not all of {exp.order} are listed (listed: {listed})")
-    for qid in exp.asked:
-        if qid not in asked:
-            failures.append(f"expected the walk to ask {qid!r}, but it did not")
-    for qid in exp.not_asked:
-        if qid in asked:
-            failures.append(f"the walk asked {qid!r}, which it must not ask here")
+        return [f"order: expected {exp.order} in that order, got {listed}"]
+    if len(positions) != len(exp.order):
+        return [f"order: not all of {exp.order} are listed (listed: {listed})"]
+    return []
+
+
+def _check_asked(exp: Expectations, asked: list[str]) -> list[str]:
+    """The questions the step-by-step walk must and must not ask."""
+    return [
+        *(f"expected the walk to ask {qid!r}, but it did not" for qid in exp.asked if qid not in asked),
+        *(f"the walk asked {qid!r}, which it must not ask here" for qid in exp.not_asked if qid in asked),
+    ]
+
+
+def _check_ignored_and_needs(exp: Expectations, outcome: Outcome) -> list[str]:
+    """The answers left unused on the path, and the needs listed (each only when the scenario names them)."""
+    failures: list[str] = []
     if exp.ignored_answers is not None and sorted(outcome.ignored_answers) != sorted(exp.ignored_answers):
         failures.append(f"ignored answers: expected {sorted(exp.ignored_answers)}, "
                         f"got {sorted(outcome.ignored_answers)}")

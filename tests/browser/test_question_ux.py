@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, Route, ViewportSize, expect
 
 from app.web.htmx import HTMX_CDN_URL
 from app.web.walk_token import cookie_name
@@ -20,7 +20,7 @@ from tests.browser.walker import current_question, scenario_answers, start, walk
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 375, "height": 667}
+PHONE: ViewportSize = {"width": 375, "height": 667}
 BANNER_MAX_PX = 96
 # Every urgent prompt due: 999 (danger), interpreter and communication adjustments, speak alone.
 URGENT = {"immediate_danger": "yes", "age_group": "adult", "organisation": "health",

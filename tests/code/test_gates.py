@@ -23,7 +23,7 @@ FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 def _modules() -> dict[str, Path]:
-    found = {}
+    found: dict[str, Path] = {}
     for path in sorted(APP.rglob("*.py")):
         parts = list(path.relative_to(APP.parent).with_suffix("").parts)
         if parts[-1] == "__init__":
@@ -57,7 +57,7 @@ def complexity(func: FunctionNode) -> int:
 
 
 def _functions() -> Iterator[tuple[str, FunctionNode]]:
-    for name, path in MODULES.items():
+    for path in MODULES.values():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for func in _outer_functions(tree):
             yield f"{path.relative_to(APP.parent)}:{func.lineno} {func.name}", func
