@@ -9,7 +9,7 @@ PORT ?= 8000
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 CONSTRAINTS := constraints.txt
 
-.PHONY: run test lint check scenarios bench load typecheck clean help browser vendor-htmx screenshots
+.PHONY: run test lint check scenarios bench load typecheck clean help browser vendor-htmx screenshots deploy-tools
 
 help:
 	@echo "make run      install and serve on $(HOST):$(PORT) (HOST and PORT override)"
@@ -30,8 +30,10 @@ $(VENV)/.test-installed: $(BIN)/python pyproject.toml $(CONSTRAINTS)
 	$(PIP) install -c $(CONSTRAINTS) -e '.[test,dev]'
 	@touch $(VENV)/.run-installed $@
 
+# --dev: a key for the walk cookies is generated in PATHWAY_STATE_DIR (~/.local/state/pathway) unless
+# PATHWAY_SECRET_KEY or PATHWAY_KEY_FILE gives one; a deployment gives one (README, Deployment).
 run: $(VENV)/.run-installed
-	$(BIN)/pathway serve --host $(HOST) --port $(PORT)
+	$(BIN)/pathway serve --dev --host $(HOST) --port $(PORT)
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download does not work everywhere).
 browser:
@@ -44,9 +46,20 @@ browser:
 		$(BIN)/python -m playwright install chromium; \
 	fi
 
+# tests/test_deploy.py checks deploy/nginx-pathway.conf with `nginx -t`: install Debian's nginx when it is
+# missing and we are root; otherwise that test fails and says how to install it.
+deploy-tools:
+	@if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's nginx for the deployment tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null; \
+	else \
+		echo "nginx not found: install it (apt-get install nginx) for tests/test_deploy.py"; \
+	fi
+
 # The gates come first: ruff (C901 at complexity 25) and mypy --strict over app, tests and benchmarks
 # (pyproject.toml), then the rule packs, then pytest (tests/code holds the function-size and import-cycle gates).
-test: lint browser
+test: lint browser deploy-tools
 	$(BIN)/pathway check
 	$(BIN)/python -m pytest
 
@@ -66,9 +79,10 @@ scenarios: $(VENV)/.run-installed
 screenshots: $(VENV)/.test-installed browser
 	PATHWAY_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/browser/test_screenshots.py -q
 
-# Serve htmx from this site (PATHWAY_HTMX_LOCAL=true): fetch the pinned file with npm and check its hash.
+# The pinned htmx file for PATHWAY_HTMX_LOCAL=true, kept in static/vendor and shipped in the wheel: after
+# changing the pinned version (app/web/htmx.py), fetch it with npm, check its hash, and remove the old file.
 vendor-htmx: $(VENV)/.run-installed
-	$(BIN)/python -m app.web.htmx_vendor
+	$(BIN)/python -m app.web.htmx_vendor static/vendor
 
 $(VENV)/.bench-installed: $(VENV)/.test-installed
 	$(PIP) install -c $(CONSTRAINTS) -e '.[test,dev,bench]'
@@ -88,4 +102,4 @@ load: $(VENV)/.test-installed
 	PATHWAY_LOAD=full $(BIN)/python -m pytest tests/load -q -s -p no:cacheprovider
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info

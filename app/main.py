@@ -5,13 +5,12 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
+from importlib.resources import files
 from typing import Any
 
 import jinja2
 from fastapi import FastAPI
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel
 
 from app.config import Settings
 from app.engine import (
@@ -24,10 +23,10 @@ from app.engine import (
     to_svg,
     validate_answers,
 )
-from app.web import api, pages, pathway_page, problems, quick_check, reference, training
+from app.web import api, health, pages, pathway_page, problems, quick_check, reference, training
 from app.web.access_log import AccessLogMiddleware
 from app.web.app_state import AppState
-from app.web.assets import Assets
+from app.web.assets import HTMX_MISSING, Assets
 from app.web.body_limit import BodyLimitMiddleware
 from app.web.concurrency import ConcurrencyLimitMiddleware
 from app.web.methods import HeadAsGetMiddleware, RelativeSlashRedirectMiddleware
@@ -37,15 +36,11 @@ from app.web.server_errors import CalmErrorsMiddleware
 from app.web.walk_store import CookieWalkStore, WalkStore
 from app.web.walk_token import TokenCodec, load_or_create_key
 
-TEMPLATES = Path(__file__).resolve().parent / "web" / "templates"
-# Every router, in the order their routes are matched (healthz is added last, by create_app).
+# The page templates, in the installed package (read by Jinja's PackageLoader; tests read them here too).
+TEMPLATES = files("app.web") / "templates"
+# Every router, in the order their routes are matched.
 ROUTERS = (api.router, api.ended, pages.router, quick_check.router, pathway_page.router, reference.router,
-           training.router)
-
-
-class Health(BaseModel):
-    status: str
-    rules_version: str
+           training.router, health.router)
 
 
 class PathwayApp(FastAPI):
@@ -78,14 +73,15 @@ def load_for(settings: Settings) -> Rulebook:
 def walk_store_for(settings: Settings) -> WalkStore:
     """The store PATHWAY_WALK_STORE names (the settings allow only the names config.WALK_STORES lists)."""
     if settings.walk_store == "cookie":
-        key = load_or_create_key(settings.secret_key, settings.key_file)
+        key = load_or_create_key(settings.secret_key, settings.key_path)
         return CookieWalkStore(TokenCodec(key, int(settings.session_minutes * 60)))
     raise ValueError(f"PATHWAY_WALK_STORE: no store is called {settings.walk_store!r}")
 
 
-def _templates(glossary: reference.Glossary) -> Jinja2Templates:
-    """The page templates, each given the glossary (``glossary``, the ``gloss`` filter) and ``in_sentence``."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+def page_templates(glossary: reference.Glossary, loader: jinja2.BaseLoader | None = None) -> Jinja2Templates:
+    """The page templates, each given the glossary (``glossary``, the ``gloss`` filter) and ``in_sentence``.
+    By default from the installed package (app/web/templates), wherever Pathway is installed."""
+    env = jinja2.Environment(loader=loader or jinja2.PackageLoader("app.web", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined)
     env.globals["glossary"] = glossary
     env.filters["gloss"] = glossary.gloss
@@ -99,14 +95,14 @@ def build_state(settings: Settings, book: Rulebook, walk_store: WalkStore | None
     description = api.describe_pathway(book, settings.preset)
     assets = Assets()
     if settings.htmx_local and assets.htmx_local is None:
-        raise ValueError("PATHWAY_HTMX_LOCAL is set but static/vendor has no htmx file: run `make vendor-htmx`")
+        raise ValueError(HTMX_MISSING)
     glossary = reference.Glossary(book.glossary)
     return AppState(
         settings=settings,
         rulebook=book,
         description=description,
         questions={q.id: q for q in (*description.questions, *description.optional_questions)},
-        templates=_templates(glossary),
+        templates=page_templates(glossary),
         assets=assets,
         walk_store=walk_store or walk_store_for(settings),
         diagram_svg=to_svg(book),
@@ -166,12 +162,6 @@ def create_app(settings: Settings | None = None, *, walk_store: WalkStore | None
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
-
-    @app.get("/healthz", response_model=Health, tags=["ops"])
-    def healthz() -> Health:
-        """Answers once the rule packs are loaded."""
-        return Health(status="ok", rules_version=book.version)
-
     return app
 
 

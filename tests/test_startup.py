@@ -45,6 +45,7 @@ class Case:
     local: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     secret: str | None = None  # text that must never appear in the output
+    key_file: bool = True  # PATHWAY_KEY_FILE is set (to a file in the case's own folder)
 
 
 @dataclass
@@ -54,6 +55,7 @@ class Result:
     err: str
     seconds: float
     key: str  # what the key file held after the run, if it is a readable file
+    state: list[str]  # what the state folder (PATHWAY_STATE_DIR) holds after the run
 
 
 def _write(relative: str, data: str | bytes) -> Callable[[Path, Path], None]:
@@ -142,6 +144,13 @@ CASES: dict[str, tuple[Case, Callable[[Path, Path], None] | None]] = {
         Case(r"PATHWAY_SECRET_KEY: must be a Fernet key: 32 bytes, url-safe base64 .*",
              rules="shipped", env={"PATHWAY_SECRET_KEY": SECRET_LOOKING}, secret=SECRET_LOOKING),
         None),
+    # no key given and no --dev: nothing is generated, and the line names the three ways to give one
+    "no_key_without_dev": (
+        Case(r"no secret key for the walk cookies: set PATHWAY_SECRET_KEY to a Fernet key, or set "
+             r"PATHWAY_KEY_FILE to the file that keeps one \(made there at the first start, mode 0600\), or pass "
+             r"--dev to try Pathway with a key generated in \S+/state \(not for production\)",
+             rules="shipped", key_file=False),
+        None),
     # a broken pack, a broken scenario and a broken key file: every problem at once, in this order
     "several_at_once": (
         Case((FILE_LINE.format(file="national/flags.yaml", line=r"\d+", message="a number of 5000 digits .*"),
@@ -162,7 +171,9 @@ def _free_port() -> int:
 
 def _env(case: Case, keys: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAY_")}
-    env["PATHWAY_KEY_FILE"] = str(keys / "secret.key")
+    env["PATHWAY_STATE_DIR"] = str(keys / "state")
+    if case.key_file:
+        env["PATHWAY_KEY_FILE"] = str(keys / "secret.key")
     env.update(case.env)
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -204,7 +215,8 @@ def _finish(process: subprocess.Popen[str], began: float, keys: Path) -> Result:
     if key_file.is_file() and not key_file.is_symlink():
         key_file.chmod(stat.S_IRUSR | stat.S_IWUSR)  # so that pytest can clean up a chmod 000 file
         key = key_file.read_bytes().strip()
-    return Result(code, out, err, seconds, key.decode("utf-8", "replace"))
+    state = sorted(p.name for p in (keys / "state").iterdir()) if (keys / "state").is_dir() else []
+    return Result(code, out, err, seconds, key.decode("utf-8", "replace"), state)
 
 
 @pytest.fixture(scope="module")
@@ -252,6 +264,7 @@ def test_serve_refuses_once_at_file_line_and_exits_1(results: dict[tuple[str, in
     # no worker was started, and the refusal came promptly
     assert not any(sign in output for sign in WORKER_SIGNS), output
     assert result.seconds < PROMPT
+    assert result.state == []  # a refused start generates nothing
 
 
 def test_a_non_ascii_secret_key_is_refused_without_showing_it() -> None:
@@ -261,3 +274,65 @@ def test_a_non_ascii_secret_key_is_refused_without_showing_it() -> None:
         load_or_create_key("clé-secrète", Path("unused"))
     assert caught.value.where == "PATHWAY_SECRET_KEY"
     assert "clé" not in str(caught.value)
+
+
+def test_dev_starts_without_a_key_and_keeps_a_generated_one_in_the_state_folder(tmp_path: Path) -> None:
+    """`pathway serve --dev` (as `make run`): no key given, so one is made in PATHWAY_STATE_DIR, private,
+    and the server answers /healthz; a second start reads the same key."""
+    state = tmp_path / "state"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAY_")}
+    env.update(PATHWAY_STATE_DIR=str(state), PYTHONUNBUFFERED="1")
+    keys = []
+    for _ in range(2):
+        port = _free_port()
+        process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--dev", "--port", str(port)],
+                                   cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True, start_new_session=True)
+        try:
+            _wait_healthy(port, process)
+        finally:
+            process.terminate()
+            output = process.communicate(timeout=TIMEOUT)[0]
+        assert "Pathway will not start" not in output
+        key_file = state / "secret.key"
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        keys.append(key_file.read_bytes())
+        assert keys[-1].decode() not in output
+    assert keys[0] == keys[1]
+
+
+def _wait_healthy(port: int, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the server stopped while starting"
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                if sock.recv(64).startswith(b"HTTP/1.1 200"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"not serving within {TIMEOUT} s")
+
+
+def test_the_state_folder_is_the_users_and_create_app_still_makes_a_key_there(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, state_dir: Path) -> None:
+    """PATHWAY_STATE_DIR, else $XDG_STATE_HOME/pathway (an absolute one), else ~/.local/state/pathway; the
+    app factory (not `pathway serve`) still makes a key there when none is given."""
+    from app.config import Settings
+    from app.main import create_app
+
+    assert Settings().state_dir == state_dir  # the tests' own (tests/conftest.py), never the user's
+    monkeypatch.delenv("PATHWAY_STATE_DIR")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    assert Settings().state_dir == tmp_path / "xdg" / "pathway"
+    monkeypatch.setenv("XDG_STATE_HOME", "relative/xdg")  # not absolute: ignored, as the XDG spec says
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    settings = Settings()
+    assert settings.state_dir == tmp_path / "home" / ".local" / "state" / "pathway"
+    assert not settings.key_given
+    assert settings.key_path == settings.state_dir / "secret.key"
+    assert Settings(key_file=tmp_path / "k").key_given and Settings(secret_key="x").key_given
+    create_app(settings)
+    assert stat.S_IMODE(settings.key_path.stat().st_mode) == 0o600

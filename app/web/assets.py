@@ -1,18 +1,26 @@
-"""Our own CSS and JavaScript, served under fingerprinted names and cached for a year."""
+"""Our own CSS and JavaScript, served under fingerprinted names and cached for a year, and the pinned
+htmx file. All are read once, at start, from the installed package ``app.static`` (importlib.resources:
+the repository's static/ in a clone, site-packages in an installed wheel) and served from memory."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .htmx import HTMX_LOCAL_NAME
+from .htmx import HTMX_LOCAL_NAME, HTMX_SRI
+from .htmx_vendor import sri_of
 
-STATIC = Path(__file__).resolve().parent.parent.parent / "static"
+STATIC_PACKAGE = "app.static"
 TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+# The files every page links to: without them no page can be rendered (GET /healthz checks).
+REQUIRED = ("pathway.css", "pathway.js")
+HTMX_MISSING = (f"PATHWAY_HTMX_LOCAL is set but this installation has no htmx file matching the pinned hash "
+                f"(app/static/vendor/{HTMX_LOCAL_NAME}): reinstall Pathway, or in a clone run `make vendor-htmx`")
 
 
 @dataclass(frozen=True)
@@ -23,21 +31,34 @@ class Asset:
     media_type: str
 
 
+def _suffix(name: str) -> str:
+    return name[name.rfind("."):] if "." in name else ""
+
+
 class Assets:
-    def __init__(self, directory: Path = STATIC) -> None:
+    def __init__(self, directory: Traversable | None = None) -> None:
+        directory = directory or files(STATIC_PACKAGE)
         self.by_name: dict[str, Asset] = {}
         self.by_url: dict[str, Asset] = {}
-        for path in sorted(directory.glob("*")):
-            if path.suffix not in TYPES or not path.is_file():
+        for entry in sorted(directory.iterdir(), key=lambda e: e.name):
+            suffix = _suffix(entry.name)
+            if suffix not in TYPES or not entry.is_file():
                 continue
-            body = path.read_bytes()
+            body = entry.read_bytes()
             digest = hashlib.sha256(body).hexdigest()[:12]
-            url = f"/static/{path.stem}.{digest}{path.suffix}"
-            asset = Asset(path.name, url, body, TYPES[path.suffix])
-            self.by_name[path.name] = asset
+            url = f"/static/{entry.name.removesuffix(suffix)}.{digest}{suffix}"
+            asset = Asset(entry.name, url, body, TYPES[suffix])
+            self.by_name[entry.name] = asset
             self.by_url[url] = asset
+        # The pinned htmx (shipped in the wheel), only if it is the file the pages' SRI hash names.
         vendored = directory / "vendor" / HTMX_LOCAL_NAME
-        self.htmx_local = vendored.read_bytes() if vendored.is_file() else None
+        htmx = vendored.read_bytes() if vendored.is_file() else None
+        self.htmx_local = htmx if htmx is not None and sri_of(htmx) == HTMX_SRI else None
+
+    @property
+    def missing(self) -> list[str]:
+        """The files every page needs that this installation lacks."""
+        return [name for name in REQUIRED if name not in self.by_name]
 
     def url(self, name: str) -> str:
         return self.by_name[name].url

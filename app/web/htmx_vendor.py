@@ -1,7 +1,8 @@
 """Fetch the pinned htmx file from the npm registry (with npm itself) and check it against the SRI hash.
 
-Used by `make vendor-htmx` (to serve htmx from this site) and by the browser tests (to serve the
-CDN's URL from a local, verified copy). Run: ``python -m app.web.htmx_vendor [DEST_DIR]``.
+Used by `make vendor-htmx`, which writes it to the repository's static/vendor/ (the copy that ships in
+the wheel, for PATHWAY_HTMX_LOCAL=true; run it when the pinned version changes), and by the browser
+tests (to serve the CDN's URL from a local, verified copy). Run: ``python -m app.web.htmx_vendor DEST_DIR``.
 """
 
 from __future__ import annotations
@@ -17,14 +18,12 @@ from pathlib import Path
 
 from .htmx import HTMX_LOCAL_NAME, HTMX_SRI, HTMX_VERSION
 
-DEFAULT_DEST = Path(__file__).resolve().parent.parent.parent / "static" / "vendor"
-
 
 def sri_of(data: bytes) -> str:
     return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
 
 
-def fetch_htmx(dest: Path = DEFAULT_DEST) -> Path:
+def fetch_htmx(dest: Path) -> Path:
     """The verified htmx file in ``dest``, fetching it with ``npm pack`` if it is not there yet."""
     target = dest / HTMX_LOCAL_NAME
     if target.is_file() and sri_of(target.read_bytes()) == HTMX_SRI:
@@ -50,5 +49,7 @@ def fetch_htmx(dest: Path = DEFAULT_DEST) -> Path:
 
 
 if __name__ == "__main__":
-    path = fetch_htmx(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_DEST)
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m app.web.htmx_vendor DEST_DIR (make vendor-htmx writes to static/vendor)")
+    path = fetch_htmx(Path(sys.argv[1]))
     print(f"htmx {HTMX_VERSION} verified ({HTMX_SRI}) at {path}")

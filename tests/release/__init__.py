@@ -1,0 +1,1 @@
+"""The release check: the built wheel installed and run away from the repository."""
