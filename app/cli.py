@@ -6,17 +6,18 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from app.case_notes import outcome_as_text
-from app.config import DEFAULT_RULES, Settings
+from app.config import DEFAULT_LOCAL_PACK, DEFAULT_RULES, Settings, default_local_pack
 from app.engine import (
     AnswerError,
     EngineError,
     PackError,
+    PackProblem,
     PackProblemError,
     Report,
     Rulebook,
@@ -24,15 +25,20 @@ from app.engine import (
     Verifier,
     assess,
     contact_warnings,
+    deployment_scenarios,
+    is_overlay_path,
     load_rulebook,
     load_scenario,
+    overlay_id,
     read_yaml_file,
     rules_dirs,
     run_scenario,
     scenario_files,
+    service_warnings,
     to_dot,
     to_mermaid,
     to_svg,
+    write_starter_overlay,
 )
 
 # How `pathway serve` logs: Pathway's JSON access records (and errors) to standard error.
@@ -47,6 +53,12 @@ LOG_CONFIG: dict[str, Any] = {
         "uvicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
     },
 }
+
+
+# --local, for every command that takes it: a shipped overlay, an overlay kept elsewhere, or none.
+LOCAL_HELP = ("the local overlay: a shipped one's name (under RULES/local/), a path to an overlay folder "
+              "(with its pack.yaml), or 'none' for the national pack alone (default: {default})")
+LOCAL_DEFAULT = f"PATHWAY_LOCAL_PACK, else {DEFAULT_LOCAL_PACK}"
 
 
 def _rules_root(path: Path) -> tuple[Path, list[str | None]]:
@@ -71,18 +83,19 @@ def cmd_check(args: argparse.Namespace) -> int:
     scenarios = root / "scenarios" if (root / "national").is_dir() else None
     scenario_paths = scenario_files(scenarios) if scenarios else []
     scenario_problems: dict[str, None] = {}
+    folders = [scenarios] if scenario_paths and scenarios else []
     for path in scenario_paths:
         try:
             load_scenario(path)
         except ScenarioError as exc:
             scenario_problems[str(exc.problem)] = None
     for local in overlays:
-        if (root / "national").is_dir():
+        label = f"{root}" + (f" + {local}" if local else "")
+        try:  # an overlay by name (under local/) or by path; a rules folder may be a national pack alone
             national, overlay = rules_dirs(root, local)
-        else:
-            national, overlay = root, None
-        label = f"{national}" + (f" + {overlay}" if overlay else "")
-        try:
+            if not (root / "national").is_dir():
+                national = root
+            label = f"{national}" + (f" + {overlay}" if overlay else "")
             book = load_rulebook(national, overlay)
         except PackError as exc:
             failed = True
@@ -92,9 +105,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         counts = f"{len(book.questions)} questions, {len(book.determinations)} determinations, " \
                  f"{len(book.actions)} actions"
         print(f"ok: {book.version} ({counts})")
-        for warning in contact_warnings(book):
+        for warning in [*contact_warnings(book), *service_warnings(book)]:
             print(f"warning: {warning}")
         if scenarios is not None:
+            if overlay is not None and scenario_files(overlay / "scenarios"):
+                scenario_paths += scenario_files(overlay / "scenarios")
+                folders.append(overlay / "scenarios")
             try:  # the training cases for this overlay: their answers must be ones its questions take
                 load_cases(root, local or "none", book)
             except PackError as exc:
@@ -105,40 +121,77 @@ def cmd_check(args: argparse.Namespace) -> int:
         print("\n".join([*scenario_problems, f"{count} problem{'s' if count != 1 else ''} found."]))
         print(f"FAILED: {scenarios}")
     elif scenario_paths:
-        print(f"ok: {len(scenario_paths)} scenarios in {scenarios}")
+        print(f"ok: {len(scenario_paths)} scenarios in {' and '.join(map(str, folders))}")
     return 1 if failed else 0
 
 
-def cmd_scenarios(args: argparse.Namespace) -> int:
-    directory = Path(args.dir) if args.dir else Path(args.rules) / "scenarios"
-    files = scenario_files(directory)
-    if not files:
-        print(f"no scenarios found in {directory}")
-        return 1
+def _scenario_books(rules: Path, chosen: str) -> tuple[Rulebook | None, Callable[[str], Rulebook]]:
+    """The chosen deployment's rulebook (None for the national pack alone), and the rulebook for each
+    scenario's ``local:``: 'any' and the chosen overlay's id are the chosen deployment, 'none' the
+    national pack alone, another name that shipped overlay. Raises PackError."""
+    national, overlay = rules_dirs(rules, chosen)
+    book = load_rulebook(national, overlay) if overlay else None
+    mine = overlay_id(book) if book else None
 
     @cache
     def books(local: str) -> Rulebook:
-        national, overlay = rules_dirs(args.rules, local)
-        return load_rulebook(national, overlay)
+        if local in ("any", mine) and book is not None:
+            return book
+        if local == "any":
+            raise ScenarioError(PackProblem(f"local pack '{chosen}'", None, "a scenario for any overlay "
+                                            "needs one: give --local a shipped overlay's name or a path"))
+        return load_rulebook(*rules_dirs(rules, None if local == "none" else local))
 
-    passed = failed = 0
+    return book, books
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    rules = Path(args.rules)
+    chosen = args.local or default_local_pack()
+    try:
+        book, books = _scenario_books(rules, chosen)
+    except PackError as exc:
+        print(exc.report())
+        return 1
+    if args.dir:  # a folder of scenarios: every one, each against the deployment its `local:` names
+        files, problems = scenario_files(Path(args.dir)), list[PackProblem]()
+        where = args.dir
+    else:  # the chosen deployment's: the shared ones for it (and for the national pack), and its own
+        _, overlay = rules_dirs(rules, chosen)
+        found, problems = deployment_scenarios(rules / "scenarios", overlay, overlay_id(book) if book else None)
+        if book is not None:
+            found += [(p, s) for p, s in deployment_scenarios(rules / "scenarios", None, None)[0]]
+        files = sorted((p for p, _ in found), key=lambda p: (p.parent != rules / "scenarios", p.name))
+        where = f"{rules / 'scenarios'}" + (f" or {overlay / 'scenarios'}" if overlay else "")
+    if not files and not problems:
+        print(f"no scenarios found in {where}")
+        return 1
+    passed, failed = 0, len(problems)
+    for problem in problems:
+        print(f"FAIL {problem}")
     for path in files:
-        try:
-            result = run_scenario(path, books)
-        except (ScenarioError, PackError) as exc:
-            failed += 1
-            print(f"FAIL {path}\n  {exc}")
-            continue
-        if result.passed:
+        if _run_one(path, books):
             passed += 1
-            print(f"PASS {path.name}: {result.scenario.name}")
         else:
             failed += 1
-            print(f"FAIL {path}: {result.scenario.name}")
-            for failure in result.failures:
-                print(f"  - {failure}")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def _run_one(path: Path, books: Callable[[str], Rulebook]) -> bool:
+    """Run one scenario file and print its result like a test runner; True when it passed."""
+    try:
+        result = run_scenario(path, books)
+    except (ScenarioError, PackError) as exc:
+        print(f"FAIL {path}\n  {exc}")
+        return False
+    if result.passed:
+        print(f"PASS {path.name}: {result.scenario.name}")
+        return True
+    print(f"FAIL {path}: {result.scenario.name}")
+    for failure in result.failures:
+        print(f"  - {failure}")
+    return False
 
 
 def _answers_from(path: Path) -> tuple[dict[str, Any], dict[str, str], str | None]:
@@ -166,9 +219,9 @@ def cmd_assess(args: argparse.Namespace) -> int:
         return 2
     if args.organisation:
         preset = {"organisation": args.organisation}
-    national, overlay = rules_dirs(args.rules, args.local or local or "lewisham")
+    chosen = args.local or (local if local not in (None, "any") else None) or default_local_pack()
     try:
-        book = load_rulebook(national, overlay)
+        book = load_rulebook(*rules_dirs(args.rules, chosen))
         outcome = assess(book, answers, preset=preset or None)
     except PackError as exc:
         print(exc.report(), file=sys.stderr)
@@ -188,16 +241,10 @@ def _scenario_coverage(rules: Path, local: str | None, book: Rulebook) -> tuple[
     """Which scenario files reach each action id and determination value (for the coverage matrix), and
     one line for each scenario of this overlay that cannot be read or run: it is a failure, not a gap."""
     covered: dict[str, list[str]] = {}
-    failures: list[str] = []
-    wanted = local or "none"
-    for path in scenario_files(rules / "scenarios"):
-        try:
-            scenario = load_scenario(path)
-        except ScenarioError as exc:
-            failures.append(f"FAIL {exc.problem}")
-            continue
-        if (scenario.local or "none") != wanted:
-            continue
+    _, overlay = rules_dirs(rules, local)
+    found, problems = deployment_scenarios(rules / "scenarios", overlay, overlay_id(book))
+    failures = [f"FAIL {problem}" for problem in problems]
+    for path, scenario in found:
         try:
             outcome = assess(book, scenario.answer_values(), preset=scenario.preset or None)
         except EngineError as exc:
@@ -235,9 +282,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         _rules_root(root)[1]
     failed = False
     for local in overlays:
-        national, overlay = rules_dirs(root, local)
         try:
-            book = load_rulebook(national, overlay)
+            book = load_rulebook(*rules_dirs(root, local))
         except PackError as exc:
             print(exc.report())
             return 1
@@ -250,7 +296,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 print(f"\nVIOLATION {v.check}: {v.message}")
                 if v.answers:
                     print("# Shortest answer set that breaks it, as a scenario for pathway_rules/scenarios/:")
-                    print(v.scenario_yaml(local or "none"), end="")
+                    print(v.scenario_yaml("any" if local else "none"), end="")
             continue
         print("all checks passed: " + "; ".join(report.checks))
         for note in report.notes:
@@ -261,14 +307,34 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_diagram(args: argparse.Namespace) -> int:
-    national, overlay = rules_dirs(args.rules, args.local)
     try:
-        book = load_rulebook(national, overlay)
+        book = load_rulebook(*rules_dirs(args.rules, args.local or default_local_pack()))
     except PackError as exc:
         print(exc.report(), file=sys.stderr)
         return 1
     render = {"svg": to_svg, "dot": to_dot, "mermaid": to_mermaid}[args.format]
     print(render(book), end="")
+    return 0
+
+
+def cmd_init_local(args: argparse.Namespace) -> int:
+    """Write a starter overlay for a council, then say how to check it and where it is missing things."""
+    target = Path(args.dir)
+    rules = Path(args.rules)
+    try:
+        written = write_starter_overlay(rules / "national", rules / "scenarios", args.name, target)
+    except ValueError as exc:
+        print(f"pathway init-local: {exc}", file=sys.stderr)
+        return 2
+    except PackError as exc:
+        print(exc.report(), file=sys.stderr)
+        return 1
+    shown = str(target) if is_overlay_path(str(target)) else f"./{target}"
+    print(f"wrote the starter overlay '{args.name}' in {target}:")
+    for path in written:
+        print(f"  {path}")
+    print(f"next: fill in contacts.yaml and services.yaml, then run `pathway check --local {shown}`; its "
+          "warnings say what is still missing. Deploy with PATHWAY_LOCAL_PACK=" + shown)
     return 0
 
 
@@ -279,15 +345,22 @@ def _setting_problem(err: Any) -> str:
     return message if message.startswith(name) else f"{name}: {message}"
 
 
-def startup_problems(overrides: dict[str, Any]) -> tuple[Settings | None, list[str]]:
+def no_key_problem(settings: Settings) -> str:
+    """Why `pathway serve` will not start without a key, naming the three ways to give one."""
+    return ("no secret key for the walk cookies: set PATHWAY_SECRET_KEY to a Fernet key, or set PATHWAY_KEY_FILE "
+            "to the file that keeps one (made there at the first start, mode 0600), or pass --dev to try Pathway "
+            f"with a key generated in {settings.state_dir} (not for production)")
+
+
+def startup_problems(overrides: dict[str, Any], *, dev: bool = False) -> tuple[Settings | None, list[str]]:
     """What the app factory reads, checked before uvicorn starts: the settings, the packs, the training
     scenarios, the secret key and the vendored htmx. One line per problem, at file:line where there is a
-    file, never the key itself. No settings when they cannot be read at all."""
+    file, never the key itself. No settings when they cannot be read at all. Without ``dev``, the key
+    must be given (PATHWAY_SECRET_KEY, or PATHWAY_KEY_FILE set explicitly)."""
     from pydantic import ValidationError
 
     from app.main import load_for
-    from app.web.assets import STATIC
-    from app.web.htmx import HTMX_LOCAL_NAME
+    from app.web.assets import HTMX_MISSING, Assets
     from app.web.training import load_cases
     from app.web.walk_token import load_or_create_key
 
@@ -314,12 +387,15 @@ def startup_problems(overrides: dict[str, Any]) -> tuple[Settings | None, list[s
                     problems.append(str(exc.problem))
     except PackError as exc:
         problems += [str(p) for p in exc.problems]
-    try:
-        load_or_create_key(settings.secret_key, settings.key_file)
-    except (ValueError, OSError) as exc:  # says where the key comes from and why it cannot be used
-        problems.append(str(exc))
-    if settings.htmx_local and not (STATIC / "vendor" / HTMX_LOCAL_NAME).is_file():
-        problems.append("PATHWAY_HTMX_LOCAL is set but static/vendor has no htmx file: run `make vendor-htmx`")
+    if not (dev or settings.key_given):
+        problems.append(no_key_problem(settings))
+    else:
+        try:  # with --dev and no key given, the key is made in (or read from) the state folder
+            load_or_create_key(settings.secret_key, settings.key_path)
+        except (ValueError, OSError) as exc:  # says where the key comes from and why it cannot be used
+            problems.append(str(exc))
+    if settings.htmx_local and Assets().htmx_local is None:
+        problems.append(HTMX_MISSING)
     return settings, problems
 
 
@@ -330,7 +406,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.local:
         overrides["local_pack"] = args.local
     # Everything the app factory reads is checked here, once, before uvicorn starts or forks a worker.
-    settings, problems = startup_problems(overrides)
+    settings, problems = startup_problems(overrides, dev=args.dev)
     if settings is None or problems:
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         print(f"Pathway will not start: fix the {count} below, then start it again.", file=sys.stderr)
@@ -340,6 +416,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # The app factory reads its settings from the environment, in every worker process.
     os.environ["PATHWAY_RULES_DIR"] = str(settings.rules_dir)
     os.environ["PATHWAY_LOCAL_PACK"] = settings.local_pack
+    os.environ["PATHWAY_STATE_DIR"] = str(settings.state_dir)  # so every worker finds the key made for --dev
     # uvicorn's own access log would record full paths; ours records route templates only.
     # PathwayH11Protocol adds the request-head deadline (PATHWAY_HEADER_TIMEOUT); the app caps
     # concurrency itself (a calm 503), so uvicorn's bare-503 limit_concurrency stays unset.
@@ -360,39 +437,51 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     serve.add_argument("--rules", default=os.environ.get("PATHWAY_RULES_DIR", str(DEFAULT_RULES)))
-    serve.add_argument("--local", default=None, help="local pack under RULES/local/, or 'none'")
+    serve.add_argument("--local", default=None, help=LOCAL_HELP.format(default=LOCAL_DEFAULT))
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--dev", action="store_true", help="development only: without PATHWAY_SECRET_KEY or "
+                       "PATHWAY_KEY_FILE, keep a generated key in PATHWAY_STATE_DIR")
     serve.set_defaults(func=cmd_serve)
 
     check = sub.add_parser("check", help="check rule packs and report every problem")
     check.add_argument("dir", nargs="?", default=str(DEFAULT_RULES),
                        help="a rules folder holding national/ and local/ (default: the shipped packs)")
-    check.add_argument("--local", default=None, help="check only this overlay ('none' for the national pack)")
+    check.add_argument("--local", default=None, help=LOCAL_HELP.format(default="each shipped one in turn"))
     check.set_defaults(func=cmd_check)
 
     scenarios = sub.add_parser("scenarios", help="run the YAML scenarios and report like a test runner")
     scenarios.add_argument("dir", nargs="?", default=None, help="scenarios folder (default: RULES/scenarios)")
     scenarios.add_argument("--rules", default=str(DEFAULT_RULES))
+    scenarios.add_argument("--local", default=None, help=LOCAL_HELP.format(default=LOCAL_DEFAULT)
+                           + "; runs its own scenarios and the shared ones for any overlay")
     scenarios.set_defaults(func=cmd_scenarios)
 
     verify_p = sub.add_parser("verify", help="check every path of the rules against the pack's invariants")
     verify_p.add_argument("--rules", default=str(DEFAULT_RULES))
-    verify_p.add_argument("--local", default=None, help="one overlay, or 'none'; default: each in turn")
+    verify_p.add_argument("--local", default=None, help=LOCAL_HELP.format(default="each shipped one in turn"))
     verify_p.set_defaults(func=cmd_verify)
 
     diagram_p = sub.add_parser("diagram", help="print the pathway as a diagram")
     diagram_p.add_argument("--format", choices=["svg", "dot", "mermaid"], default="svg")
     diagram_p.add_argument("--rules", default=str(DEFAULT_RULES))
-    diagram_p.add_argument("--local", default="lewisham", help="local pack, or 'none'")
+    diagram_p.add_argument("--local", default=None, help=LOCAL_HELP.format(default=LOCAL_DEFAULT))
     diagram_p.set_defaults(func=cmd_diagram)
 
     assess_p = sub.add_parser("assess", help="assess answers from a YAML file and print the outcome")
     assess_p.add_argument("file")
     assess_p.add_argument("--json", action="store_true", help="print the API's JSON instead of text")
     assess_p.add_argument("--rules", default=str(DEFAULT_RULES))
-    assess_p.add_argument("--local", default=None, help="local pack, or 'none'")
+    assess_p.add_argument("--local", default=None, help=LOCAL_HELP.format(
+        default="the scenario's own, else " + LOCAL_DEFAULT))
     assess_p.add_argument("--organisation", default=None, help="preset the organisation")
     assess_p.set_defaults(func=cmd_assess)
+
+    init_p = sub.add_parser("init-local", help="write a starter local overlay for a council, to fill in")
+    init_p.add_argument("name", help="the overlay's name (its pack id), for example southwark")
+    init_p.add_argument("dir", help="a new or empty folder to write it in, kept wherever the council keeps it")
+    init_p.add_argument("--rules", default=str(DEFAULT_RULES), help="the rules folder whose national pack it "
+                        "extends (default: the shipped packs)")
+    init_p.set_defaults(func=cmd_init_local)
     return parser
 
 

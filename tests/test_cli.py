@@ -120,8 +120,11 @@ def test_check_reports_a_number_too_long_to_parse(tmp_path: Path, capsys: pytest
 
 
 def test_check_counts_the_shipped_scenarios(capsys: pytest.CaptureFixture[str]) -> None:
+    """The shared scenarios and each shipped overlay's own, every file counted once."""
     assert main(["check", str(RULES)]) == 0
-    assert f"ok: {len(list(SCENARIOS.glob('*.yaml')))} scenarios in {SCENARIOS}" in capsys.readouterr().out
+    own = sorted(p / "scenarios" for p in (RULES / "local").iterdir() if (p / "scenarios").is_dir())
+    count = sum(len(list(folder.glob("*.yaml"))) for folder in [SCENARIOS, *own])
+    assert f"ok: {count} scenarios in {' and '.join(map(str, [SCENARIOS, *own]))}" in capsys.readouterr().out
 
 
 def test_verify_reports_a_scenario_it_cannot_count(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

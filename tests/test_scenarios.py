@@ -1,7 +1,8 @@
-"""The YAML scenarios in pathway_rules/scenarios/: each one is a test, and together they reach
-every action, every determination value and every assumption of contract v2; their visible text
-(what training mode shows) is plain; their README maps every logic pitfall of facts §9 to a
-scenario or to the pack text that carries it."""
+"""The YAML scenarios in pathway_rules/scenarios/ and in each overlay's scenarios/ folder: each one is a
+test (a shared `local: any` one with every overlay shipped under pathway_rules/local/ and with a starter
+overlay written by `pathway init-local`), and together they reach every action, every determination
+value and every assumption of contract v2; their visible text (what training mode shows) is plain;
+their README maps every logic pitfall of facts §9 to a scenario or to the pack text that carries it."""
 
 from __future__ import annotations
 
@@ -11,11 +12,22 @@ from pathlib import Path
 
 import pytest
 
+from app.engine.loader import load_rulebook
 from app.engine.rulebook import Rulebook
-from app.engine.scenarios import ScenarioError, ScenarioResult, load_scenario, run_scenario, scenario_files
-from tests.conftest import ROOT, SCENARIOS, TODAY, load_pack
+from app.engine.scenarios import (
+    ANY_OVERLAY,
+    ScenarioError,
+    ScenarioResult,
+    load_scenario,
+    overlay_id,
+    run_scenario,
+    scenario_files,
+)
+from tests.conftest import ROOT, RULES, SCENARIO_PATHS, SCENARIOS, TODAY, deployment_of, load_pack
 
-FILES = scenario_files(SCENARIOS)
+# Every scenario file: the shared ones, then each shipped overlay's own.
+FILES = SCENARIO_PATHS
+SHARED = scenario_files(SCENARIOS)
 README = SCENARIOS / "README.md"
 
 # Contract v2, "Actions", "Determinations" and the assumptions: the vocabulary every scenario
@@ -91,13 +103,26 @@ PITFALLS = {
 
 @functools.cache
 def book(local: str) -> Rulebook:
-    """The packs a scenario asks for (``local: none`` for the national pack alone), loaded once."""
-    return load_pack(local)
+    """The packs a scenario asks for (``local: none`` for the national pack alone; ``local: any`` with
+    the default overlay here, and with every overlay in ``test_any_scenario_with_every_overlay``)."""
+    return load_pack(None if local == "none" else deployment_of(local))
 
 
 @functools.cache
 def result(path: Path) -> ScenarioResult:
     return run_scenario(path, book, today=TODAY)
+
+
+@functools.cache
+def overlay_book(folder: Path) -> Rulebook:
+    return load_rulebook(RULES / "national", folder)
+
+
+def _local(path: Path) -> str | None:
+    try:
+        return load_scenario(path).local
+    except ScenarioError:
+        return None  # reported by test_scenario
 
 
 def _where(path: Path) -> str:
@@ -123,9 +148,35 @@ def test_scenarios_exist() -> None:
     assert len(FILES) >= 3, f"no scenarios found in {SCENARIOS}"
 
 
+@pytest.mark.parametrize("path", [p for p in SHARED if _local(p) == ANY_OVERLAY],
+                         ids=[p.stem for p in SHARED if _local(p) == ANY_OVERLAY])
+def test_any_scenario_with_every_overlay(overlay_dir: Path, path: Path) -> None:
+    """A scenario for any overlay holds with each shipped one and with a starter overlay for another
+    borough: it depends on no borough's own contacts or services."""
+    loaded = overlay_book(overlay_dir)
+    run = run_scenario(path, lambda local: loaded, today=TODAY)
+    if run.failures:
+        lines = "\n".join(f"  - {failure}" for failure in run.failures)
+        pytest.fail(f"{_where(path)} with {overlay_dir}, scenario {run.scenario.name!r}:\n{lines}", pytrace=False)
+
+
+def test_an_overlays_own_scenarios_pass_and_name_it(overlay_dir: Path) -> None:
+    """Each overlay's own scenarios (the starter overlay's copy too) say `local:` with its name and pass."""
+    loaded = overlay_book(overlay_dir)
+    own = scenario_files(overlay_dir / "scenarios")
+    assert own, f"{overlay_dir / 'scenarios'} holds no scenario"
+    problems = []
+    for path in own:
+        run = run_scenario(path, lambda local: loaded, today=TODAY)
+        if run.scenario.local != overlay_id(loaded):
+            problems.append(f"{path.name}: local is {run.scenario.local!r}, not {overlay_id(loaded)!r}")
+        problems += [f"{path.name}: {failure}" for failure in run.failures]
+    assert not problems, "\n".join(problems)
+
+
 def test_every_action_and_determination_value_is_reached() -> None:
-    actions = set(CONTRACT_ACTIONS) | {a.id for a in book("lewisham").actions}
-    assumptions = set(CONTRACT_ASSUMPTIONS) | {a.id for a in book("lewisham").assumptions}
+    actions = set(CONTRACT_ACTIONS) | {a.id for a in load_pack().actions}
+    assumptions = set(CONTRACT_ASSUMPTIONS) | {a.id for a in load_pack().assumptions}
     reached_actions: set[str] = set()
     reached_assumptions: set[str] = set()
     reached_values: dict[str, set[bool | str | None]] = {d: set() for d in CONTRACT_DETERMINATIONS}

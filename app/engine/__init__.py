@@ -24,13 +24,13 @@ from .answers import validate_answers
 from .assessment import assess
 from .compare import Comparison, compare
 from .conditions import LogicAll, Test, to_text
-from .contact_checks import contact_warnings
+from .contact_checks import contact_warnings, service_warnings
 from .diagram import graph as diagram_graph
 from .diagram import to_dot, to_mermaid, to_svg
 from .errors import AnswerError, AnswerProblem, EngineError, PackError, PackProblem, did_you_mean
 from .explain import action_wording_out, contact_out, in_sentence, packs_out, question_out
 from .labels import ELEMENT_WORDS, URGENCY_LABELS
-from .loader import load_rulebook, rules_dirs
+from .loader import is_overlay_path, load_rulebook, overlay_problem, rules_dirs, shipped_overlays
 from .outcome import (
     ActionWordingOut,
     ContactOut,
@@ -46,11 +46,14 @@ from .scenarios import (
     Scenario,
     ScenarioError,
     ScenarioResult,
+    deployment_scenarios,
     load_scenario,
+    overlay_id,
     run_scenario,
     scenario_files,
     walk_step_by_step,
 )
+from .starter import write_starter_overlay
 from .verifier import Report, Verifier, verify
 from .walk import Route, route
 from .yaml_source import PackProblemError, line_of, read_yaml_file
@@ -92,14 +95,18 @@ __all__ = [
     "compare",
     "contact_out",
     "contact_warnings",
+    "deployment_scenarios",
     "diagram_graph",
     "did_you_mean",
     "in_sentence",
+    "is_overlay_path",
     "line_of",
     "load",
     "load_rulebook",
     "load_scenario",
     "logic_plain",
+    "overlay_id",
+    "overlay_problem",
     "packs_out",
     "plain",
     "question_out",
@@ -108,6 +115,8 @@ __all__ = [
     "rules_dirs",
     "run_scenario",
     "scenario_files",
+    "service_warnings",
+    "shipped_overlays",
     "to_dot",
     "to_mermaid",
     "to_svg",
@@ -117,4 +126,5 @@ __all__ = [
     "value_words",
     "verify",
     "walk_step_by_step",
+    "write_starter_overlay",
 ]

@@ -38,3 +38,16 @@ def contact_warnings(book: Rulebook) -> list[str]:
             warnings.append(f"{where}: no out-of-hours route for {area}: fill "
                             + " or ".join(f"'{s.id}'" for s in night) + " with a contact that has a phone number")
     return warnings
+
+
+def service_warnings(book: Rulebook) -> list[str]:
+    """One line per need the local pack records no service for (``none_recorded: true``): the plan says
+    plainly that no local service is recorded, and the council should find one. Nothing without a local
+    pack, whose services.yaml names the services."""
+    local = [p for p in book.packs if p.kind == "local"]
+    if not local:
+        return []
+    where = local[-1].path
+    return [f"{where}: no local service recorded for the need '{need.id}' ({need.label}): name one in "
+            f"services.yaml ('name:' or 'contact:') in place of 'none_recorded: true'"
+            for need in book.needs.values() if need.service is not None and need.service.none_recorded]

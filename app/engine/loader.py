@@ -11,10 +11,11 @@ national pack, a section at a time), ``overlay`` (what a local pack may add or c
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from . import schema
-from .errors import PackError
+from .errors import PackError, PackProblem
 from .loading.assemble import assemble
 from .loading.read import Problems, read_dir
 from .rulebook import Rulebook
@@ -38,9 +39,60 @@ def load_rulebook(national_dir: Path | str, local_dir: Path | str | None = None)
     return rulebook
 
 
+# A shipped overlay is named by its folder under the rules root's local/; anything with a slash, or
+# starting with a dot, is a path to an overlay kept elsewhere (a council's own repository, say).
+OVERLAY_NAME = re.compile(r"[a-z0-9_-]+")
+NO_OVERLAY = ("", "none")
+
+
+def is_overlay_path(local: str) -> bool:
+    """Whether ``--local`` / ``PATHWAY_LOCAL_PACK`` names a folder rather than a shipped overlay."""
+    return "/" in local or "\\" in local or local.startswith(".")
+
+
+def overlay_problem(local: str) -> str | None:
+    """Why ``local`` is neither 'none', a shipped overlay's name nor a path (None when its shape is fine)."""
+    if local in NO_OVERLAY or is_overlay_path(local) or OVERLAY_NAME.fullmatch(local):
+        return None
+    return ("not a local pack: give a shipped overlay's name (lower-case letters, digits, '-' "
+            "and '_'), a path to an overlay folder (it contains '/' or starts with '.'), or 'none'")
+
+
+def shipped_overlays(rules_root: Path | str) -> list[str]:
+    """The overlays shipped under a rules root's local/ folder, by name."""
+    local_root = Path(rules_root) / "local"
+    if not local_root.is_dir():
+        return []
+    return sorted(p.name for p in local_root.iterdir() if p.is_dir() and OVERLAY_NAME.fullmatch(p.name))
+
+
+def find_overlay(rules_root: Path | str, local: str) -> Path:
+    """The folder of an overlay named by ``local``: a shipped one under ``local/``, or a path to a
+    folder holding a pack.yaml. Raises PackError saying what was wrong and what is allowed."""
+    problem = overlay_problem(local)
+    if problem is None and is_overlay_path(local):
+        folder = Path(local).expanduser()
+        if not folder.is_dir():
+            problem = "no such folder"
+        elif not (folder / "pack.yaml").is_file():
+            problem = ("the folder has no pack.yaml; an overlay's pack.yaml says "
+                       "'kind: local' and which national pack it 'extends' (pathway init-local writes one)")
+        else:
+            return folder
+    elif problem is None:
+        folder = Path(rules_root) / "local" / local
+        if folder.is_dir():
+            return folder
+        shipped = shipped_overlays(rules_root)
+        problem = (f"no overlay of that name under {Path(rules_root) / 'local'}; "
+                   f"shipped: {', '.join(shipped) or 'none'} (or give a path to an overlay folder)")
+    raise PackError([PackProblem(f"local pack '{local}'", None, problem or "")])
+
+
 def rules_dirs(rules_root: Path | str, local: str | None) -> tuple[Path, Path | None]:
-    """The national and local pack directories under a rules root (``local`` None or 'none' for none)."""
+    """The national and local pack directories for a rules root and an overlay (``local`` None or
+    'none' for none; a shipped overlay's name or a path to an overlay folder, see ``find_overlay``)."""
     root = Path(rules_root)
-    if local in (None, "", "none"):
+    if local is None or local in NO_OVERLAY:
         return root / "national", None
-    return root / "national", root / "local" / str(local)
+    return root / "national", find_overlay(root, local)

@@ -187,6 +187,7 @@ class Contact:
     who_can_use: str | None = None
     constant: bool = False  # 999, 112, 101: shown with no check state
     slot: str | None = None  # the national contact slot this local contact fills
+    group: str | None = None  # the /contacts page's group the pack gives it (emergency, children, ...)
 
     @property
     def source_day(self) -> dt.date | None:

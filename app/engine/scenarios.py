@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ from .rulebook import Rulebook
 from .yaml_source import PackProblemError, line_of, read_yaml_file
 
 MAX_STEPS = 200
+ANY_OVERLAY = "any"  # a scenario's `local:` for one that holds with every local overlay
+NO_OVERLAY = "none"  # ... and for one written for the national pack alone
 
 
 class ScenarioAnswer(BaseModel):
@@ -49,10 +52,21 @@ class Scenario(BaseModel):
     narrative: str | None = None
     reported_by: str | None = None
     covers: list[str] = Field([], description="Pitfalls (facts §9) this scenario covers, e.g. 'pitfall 1'.")
-    local: str = "lewisham"
+    local: str = Field(ANY_OVERLAY, description=(
+        "The deployment the scenario is written for: 'any' (any local overlay; the default, as it is "
+        "what most scenarios are), 'none' (the national pack alone) or an overlay's name (it depends "
+        "on that overlay's contacts or services, and lives in that overlay's scenarios/ folder)."))
     preset: dict[str, str] = {}
     answers: dict[str, ScenarioAnswer]
     expect: Expectations
+
+    @field_validator("local")
+    @classmethod
+    def _local(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9_-]+", value):
+            raise ValueError(f"'{value}' is not 'any', 'none' or an overlay's name (lower-case letters, digits, "
+                             "'-' and '_')")
+        return value
 
     @field_validator("answers", mode="before")
     @classmethod
@@ -63,6 +77,13 @@ class Scenario(BaseModel):
 
     def answer_values(self) -> dict[str, Any]:
         return {k: v.answer for k, v in self.answers.items()}
+
+    def written_for(self, overlay: str | None) -> bool:
+        """Whether the scenario belongs to a deployment with this overlay (its pack id; None for the
+        national pack alone): 'any' goes with every overlay, 'none' with none, a name with that one."""
+        if overlay is None:
+            return self.local == NO_OVERLAY
+        return self.local in (ANY_OVERLAY, overlay)
 
 
 @dataclass
@@ -94,7 +115,8 @@ def load_scenario(path: Path) -> Scenario:
         err = exc.errors()[0]
         line = line_of(raw, tuple(err["loc"])) or 1
         where = ".".join(str(p) for p in err["loc"]) or "a scenario"
-        raise ScenarioError(PackProblem(str(path), line, f"{where}: {err['msg']}")) from None
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise ScenarioError(PackProblem(str(path), line, f"{where}: {message}")) from None
 
 
 class ScenarioError(EngineError):
@@ -105,6 +127,49 @@ class ScenarioError(EngineError):
 
 def scenario_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.yaml") if p.is_file())
+
+
+def deployment_scenarios(shared: Path | None, overlay_dir: Path | None,
+                         overlay: str | None) -> tuple[list[tuple[Path, Scenario]], list[PackProblem]]:
+    """The scenarios of one deployment: those in the ``shared`` folder written for it (``written_for``),
+    then the overlay's own, in its ``scenarios/`` folder (``overlay`` is the overlay's pack id). Every
+    file that cannot be read is a problem, and so is an overlay's own scenario written for another."""
+    found: list[tuple[Path, Scenario]] = []
+    problems: list[PackProblem] = []
+    seen: dict[str, Path] = {}
+    folders = [(shared, False), (overlay_dir / "scenarios" if overlay_dir else None, True)]
+    for folder, own in folders:
+        for path in scenario_files(folder) if folder else []:
+            try:
+                scenario = load_scenario(path)
+            except ScenarioError as exc:
+                problems.append(exc.problem)
+                continue
+            if own and overlay and not scenario.written_for(overlay):
+                problems.append(PackProblem(str(path), _line(path, "local"), f"local: '{scenario.local}', but "
+                                            f"this folder holds the scenarios of the overlay '{overlay}': write "
+                                            f"'local: {overlay}', or 'local: any' and move it to the shared "
+                                            "scenarios"))
+            elif own or scenario.written_for(overlay):
+                if path.stem in seen:
+                    problems.append(PackProblem(str(path), None, f"a scenario named '{path.stem}' is also in "
+                                                f"{seen[path.stem].parent}: give one of them another file name"))
+                    continue
+                seen[path.stem] = path
+                found.append((path, scenario))
+    return found, problems
+
+
+def overlay_id(book: Rulebook) -> str | None:
+    """The id of the local overlay a rulebook was loaded with (None for the national pack alone)."""
+    return next((p.id for p in reversed(book.packs) if p.kind == "local"), None)
+
+
+def _line(path: Path, key: str) -> int | None:
+    try:
+        return line_of(read_yaml_file(path), (key,))
+    except PackProblemError:
+        return None
 
 
 def walk_step_by_step(book: Rulebook, scenario: Scenario, today: dt.date) -> tuple[Outcome, list[str], list[str]]:

@@ -251,6 +251,9 @@ class ContactDoc(Strict):
     notes: str | None = None
     confirmed: bool  # a primary source confirms the details (the facts sheet's CONFIRMED, not secondary)
     constant: bool = False  # 999, 112 and 101: policy constants, shown with no check state
+    # The /contacts page's group for a contact that fills no slot (a slot's contact goes with its area):
+    # without one, a national pack's contact is a national line and an overlay's another local service.
+    group: Literal["emergency", "children", "adults", "housing", "health"] | None = None
     source: str  # shown to users: the law, guidance or organisation the details come from
     source_date: str | None = None  # the source's date as precise as it gives it (2024-08-22, 2026-04, 2020)
     checked_on: dt.date | None = None  # the day a person rang the number or loaded the page

@@ -26,8 +26,8 @@ from .render import page
 router = APIRouter(include_in_schema=False)
 
 # The contacts page's groups, in order. A contact's group: a constant (999, 101) is an emergency
-# route; a local contact that fills a slot goes with the slot's area; the rest by CONTACT_GROUPS,
-# then national lines (national pack) or other local services (a local pack).
+# route; a local contact that fills a slot goes with the slot's area; the rest by the `group:` its
+# pack gives it, then national lines (national pack) or other local services (a local pack).
 GROUPS: tuple[tuple[str, str], ...] = (
     ("emergency", "Emergency and police"),
     ("children", "Children"),
@@ -38,22 +38,6 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("local", "Other local services"),
 )
 SLOT_AREAS = {"children's services": "children", "adult safeguarding": "adults", "housing": "housing"}
-CONTACT_GROUPS = {
-    "met_police_online": "emergency",
-    "ictg_service": "children",
-    "nspcc": "children",
-    "lewisham_victim_care_pathway": "adults",
-    "lewisham_advocacy_pohwer": "adults",
-    "lewisham_duty_to_refer": "housing",
-    "streetlink": "housing",
-    "southwark_law_centre": "housing",
-    "lewisham_hospital_emergency": "health",
-    "slam_crisis_line": "health",
-    "the_havens": "health",
-    "lewisham_sexual_health_pep": "health",
-    "nhs_sarcs": "health",
-    "cgl_lewisham": "health",
-}
 
 
 def contact_group(book: Rulebook, c: Contact) -> str:
@@ -63,8 +47,8 @@ def contact_group(book: Rulebook, c: Contact) -> str:
         area = next((s.area for s in book.contact_slots if s.id == c.slot), "")
         if area in SLOT_AREAS:
             return SLOT_AREAS[area]
-    if c.id in CONTACT_GROUPS:
-        return CONTACT_GROUPS[c.id]
+    if c.group is not None:
+        return c.group
     national = book.packs[0].id if book.packs else ""
     return "national" if c.pack == national else "local"
 

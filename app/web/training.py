@@ -23,13 +23,13 @@ from app.engine import (
     PackProblemError,
     Rulebook,
     Scenario,
-    ScenarioError,
     assess,
     compare,
+    deployment_scenarios,
     line_of,
-    load_scenario,
+    overlay_id,
     read_yaml_file,
-    scenario_files,
+    rules_dirs,
     urgency_change_why,
     validate_answers,
     walk_step_by_step,
@@ -81,27 +81,26 @@ class Case:
 
 
 def load_cases(rules_dir: Path, local: str, book: Rulebook) -> dict[str, Case]:
-    """The scenarios with a narrative that were written for this deployment's packs.
+    """The scenarios with a narrative that were written for this deployment: the shared ones for any
+    overlay (``local: any``) or for this one, and the overlay's own (its ``scenarios/`` folder); with no
+    overlay, the shared ones for the national pack alone (``local: none``).
 
     Raises PackError naming every scenario file that cannot be read (each at file:line), and every
     training case whose answers the packs refuse: a broken file stops the start, never a page.
     """
     cases: dict[str, Case] = {}
-    problems: list[PackProblem] = []
-    for path in scenario_files(rules_dir / "scenarios"):
-        try:
-            scenario = load_scenario(path)
-        except ScenarioError as exc:
-            problems.append(exc.problem)
+    _, overlay_dir = rules_dirs(rules_dir, local)
+    found, problems = deployment_scenarios(rules_dir / "scenarios", overlay_dir, overlay_id(book))
+    for path, scenario in found:
+        if not scenario.narrative:
             continue
-        if scenario.narrative and scenario.local == local:
-            try:
-                validate_answers(book, scenario.answer_values())
-                validate_answers(book, scenario.preset)
-            except AnswerError as exc:
-                problems += [PackProblem(str(path), _answer_line(path, p.question), p.message) for p in exc.problems]
-                continue
-            cases[path.stem] = Case(path.stem, scenario, book)
+        try:
+            validate_answers(book, scenario.answer_values())
+            validate_answers(book, scenario.preset)
+        except AnswerError as exc:
+            problems += [PackProblem(str(path), _answer_line(path, p.question), p.message) for p in exc.problems]
+            continue
+        cases[path.stem] = Case(path.stem, scenario, book)
     if problems:
         raise PackError(problems)
     return cases

@@ -244,7 +244,8 @@ def test_check_warns_about_nothing_for_lewisham_or_the_national_pack(lewisham_bo
 
 
 def test_check_warns_for_each_empty_slot_and_missing_phone(capsys: pytest.CaptureFixture[str]) -> None:
-    """The minimal overlay fills only the housing slot, with no number: five warnings, exit status 0."""
+    """The minimal overlay fills only the housing slot, with no number, and records no service for one need:
+    six warnings, exit status 0."""
     assert main(["check", str(VALID)]) == 0
     out = capsys.readouterr().out
     where = "tests/packs/valid_minimal/local/minimal"
@@ -260,6 +261,8 @@ def test_check_warns_for_each_empty_slot_and_missing_phone(capsys: pytest.Captur
         f"warning: {where}: no out-of-hours route for children's services: fill 'childrens_out_of_hours' with a "
         "contact that has a phone number",
         f"warning: {where}: no phone number for housing: fill 'housing' with a contact that has a phone number",
+        f"warning: {where}: no local service recorded for the need 'hot_food' (Hot food): name one in "
+        "services.yaml ('name:' or 'contact:') in place of 'none_recorded: true'",
     ]
     assert "ok: minimal-national 1.0.0 + minimal-local 1.0.0" in out
 
@@ -271,7 +274,7 @@ def test_check_warns_when_lewisham_loses_its_out_of_hours_line(tmp_path: Path,
     assert main(["check", str(root)]) == 0
     out = capsys.readouterr().out
     assert "ok: england-wales" in out and "FAILED" not in out
-    warnings = [line for line in out.splitlines() if line.startswith("warning: ")]
+    warnings = [line for line in out.splitlines() if line.startswith("warning: ") and "the need" not in line]
     assert len(warnings) == 2
     assert "no contact fills the slot 'adult_out_of_hours' (Adult safeguarding out of hours)" in warnings[0]
     assert warnings[1].endswith("no out-of-hours route for adult safeguarding: fill 'adult_out_of_hours' with a "

@@ -94,8 +94,9 @@ def default_cases() -> list[Case]:
     national, local = rules_dirs(RULES, DEFAULT_LOCAL)
     book = load_rulebook(national, local)
     cases = []
-    for path in scenario_files(RULES / "scenarios"):
+    own = scenario_files(local / "scenarios") if local else []
+    for path in [*scenario_files(RULES / "scenarios"), *own]:  # the shared scenarios, then the overlay's own
         scenario = load_scenario(path)
-        if scenario.local == DEFAULT_LOCAL and not scenario.preset and scenario.expect.complete:
+        if scenario.written_for(DEFAULT_LOCAL) and not scenario.preset and scenario.expect.complete:
             cases.append(plan(book, path))
     return cases

@@ -17,15 +17,15 @@ from hypothesis import strategies as st
 from app.engine.assessment import assess
 from app.engine.errors import AnswerError
 from app.engine.rulebook import Question, Rulebook
-from app.engine.scenarios import load_scenario, scenario_files
+from app.engine.scenarios import load_scenario
 from app.engine.walk import Route, route
-from tests.conftest import SCENARIOS, load_pack
+from tests.conftest import SCENARIO_PATHS, deployment_of, load_pack
 
 
-@pytest.mark.parametrize("path", scenario_files(SCENARIOS), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", SCENARIO_PATHS, ids=lambda p: p.stem)
 def test_route_agrees_with_the_outcome_at_every_step(path: Any) -> None:
     scenario = load_scenario(path)
-    book = load_pack(None if scenario.local == "none" else scenario.local)
+    book = load_pack(deployment_of(scenario.local))
     preset = scenario.preset or None
     given_answers = scenario.answer_values()
     answers: dict[str, Any] = {}

@@ -24,9 +24,9 @@ from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.engine.scenarios import Scenario, load_scenario, scenario_files
+from app.engine.scenarios import Scenario, load_scenario
 from app.main import create_app
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIO_PATHS, deployment_of
 from tests.web.client_state import state_of
 
 KEY = Fernet.generate_key().decode()
@@ -42,7 +42,6 @@ SPOKEN_ATTRIBUTES = ("title", "aria-label", "alt", "placeholder", "label")
 API_TEXT_KEYS = frozenset({"title", "summary", "who_acts", "reasons", "text", "label"})
 CONTEXT = 60
 
-SCENARIO_PATHS = scenario_files(SCENARIOS)
 
 
 # ----------------------------------------------------------------------------- finding leaks
@@ -218,7 +217,7 @@ def deployments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[tuple
     wanted: set[tuple[str, str | None]] = {("lewisham", None), ("none", None), ("lewisham", "police")}
     for path in SCENARIO_PATHS:
         scenario = load_scenario(path)
-        wanted.add((scenario.local, scenario.preset.get("organisation")))
+        wanted.add((deployment_of(scenario.local), scenario.preset.get("organisation")))
     built: dict[tuple[str, str | None], Deployment] = {}
     clients = []
     try:
@@ -237,7 +236,7 @@ def deployments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[tuple
 
 
 def _deployment(deployments: dict[tuple[str, str | None], Deployment], scenario: Scenario) -> Deployment:
-    return deployments[(scenario.local, scenario.preset.get("organisation"))]
+    return deployments[(deployment_of(scenario.local), scenario.preset.get("organisation"))]
 
 
 def _form(client: TestClient, url: str, pairs: list[tuple[str, str]]) -> Any:

@@ -47,7 +47,7 @@ def contact(c: Compiler, source: Source, i: int, doc: schema.ContactDoc, pack: s
     found = Contact(id=doc.id, name=doc.name, phone=doc.phone, textphone=doc.textphone, email=doc.email,
                     url=doc.url, hours=doc.hours, notes=doc.notes, confirmed=doc.confirmed, source=doc.source,
                     source_date=doc.source_date, checked_on=doc.checked_on, checked_by=doc.checked_by, pack=pack,
-                    who_can_use=doc.who_can_use, constant=doc.constant, slot=doc.slot)
+                    who_can_use=doc.who_can_use, constant=doc.constant, slot=doc.slot, group=doc.group)
     if found.source_day is not None and found.source_day > today:
         problem("source_date", f"'source_date' is {doc.source_date}, after today: give the source's own date")
     return found
