@@ -8,11 +8,13 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from app.engine.scenarios import load_scenario
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIO_PATHS
 
 
 def scenario_answers(name: str) -> dict[str, Any]:
-    return load_scenario(SCENARIOS / f"{name}.yaml").answer_values()
+    """The answers of the scenario of that name, shared or an overlay's own."""
+    (path,) = (p for p in SCENARIO_PATHS if p.stem == name)
+    return load_scenario(path).answer_values()
 
 
 def seed_answers(name: str) -> dict[str, Any]:
