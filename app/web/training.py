@@ -219,7 +219,7 @@ def training_step(request: Request, slug: str, number: int, state: State, today:
     return page(
         request, "training_step.html", title=f"Step {number}: {info.text}", case=case, number=number,
         question=info, expected=expected, label=next(a.label for a in after.answered if a.id == qid),
-        reason=given.reason, total=len(asked), changes=compare(before, after),
+        reason=given.reason, total=len(asked), changes=compare(before, after, case.book),
     )
 
 
@@ -252,7 +252,7 @@ def training_what_if(request: Request, slug: str, state: State, today: Today) ->
         return page(request, "error.html", status=422, title="That answer is not one of the options",
                     message="; ".join(p.message for p in exc.problems))
     outcome = case.walk(today).outcome
-    comparison = compare(outcome, after)
+    comparison = compare(outcome, after, case.book)
     labels_after = {a.id: a.label for a in after.answered}
     labels_before = {a.id: a.label for a in outcome.answered}
     changes = [{"id": q, "short": questions[q].short, "before": labels_before.get(q, ""),
