@@ -149,6 +149,14 @@ def copy_base(tmp_path: Path) -> Path:
     return root
 
 
+def test_a_section_missing_from_its_own_file_is_reported_in_that_file(tmp_path: Path) -> None:
+    """actions.yaml holding an empty mapping: the missing section is named at that file, not the folder."""
+    root = copy_base(tmp_path)
+    (root / "national" / "actions.yaml").write_text("{}\n")
+    assert Expected("national/actions.yaml", 1, "the pack has no 'actions' section") in [
+        as_found(root, p) for p in problems_of(root)]
+
+
 def test_file_over_the_size_limit_is_refused(tmp_path: Path) -> None:
     root = copy_base(tmp_path)
     questions = root / "national" / "questions.yaml"

@@ -9,7 +9,7 @@ from typing import Any
 from ..conditions import Condition, ConditionParser, Fact, Logic
 from ..errors import did_you_mean
 from ..graph import leaves
-from .read import Problems, Source
+from .read import Problems, Source, display
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 RawPath = tuple[str | int, ...]
@@ -89,6 +89,11 @@ class Compiler:
         src = source or self.national
         if section not in src.sections:
             if section not in src.where:
-                self.problems.add(src.display, None, f"the pack has no '{section}' section")
+                # Reported in the file named after the section when there is one (it holds something else).
+                named = src.root / f"{section}.yaml"
+                if named.is_file():
+                    self.problems.add(display(named), 1, f"the pack has no '{section}' section")
+                else:
+                    self.problems.add(src.display, None, f"the pack has no '{section}' section")
             return None
         return src.sections[section]
