@@ -9,7 +9,7 @@ PORT ?= 8000
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 CONSTRAINTS := constraints.txt
 
-.PHONY: run test lint check scenarios bench load typecheck clean help browser vendor-htmx screenshots deploy-tools
+.PHONY: run test lint check scenarios bench load typecheck clean help browser vendor-htmx screenshots deploy-tools postgresql
 
 help:
 	@echo "make run      install and serve on $(HOST):$(PORT) (HOST and PORT override)"
@@ -57,9 +57,21 @@ deploy-tools:
 		echo "nginx not found: install it (apt-get install nginx) for tests/test_deploy.py"; \
 	fi
 
+# tests/counts start a real PostgreSQL of their own (initdb, pg_ctl under /usr/lib/postgresql/*/bin, as the
+# postgres user): install Debian's postgresql when no initdb is found and we are root; otherwise those tests
+# fail and say how to install it.
+postgresql:
+	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's postgresql for the counts tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
+	else \
+		echo "initdb not found: install PostgreSQL (apt-get install postgresql) for tests/counts"; \
+	fi
+
 # The gates come first: ruff (C901 at complexity 25) and mypy --strict over app, tests and benchmarks
 # (pyproject.toml), then the rule packs, then pytest (tests/code holds the function-size and import-cycle gates).
-test: lint browser deploy-tools
+test: lint browser deploy-tools postgresql
 	$(BIN)/pathway check
 	$(BIN)/python -m pytest
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 from importlib.resources import files
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.engine import overlay_problem
 
@@ -36,6 +38,9 @@ SECONDS_AT_MOST = {"header_timeout": 300, "body_timeout": 600, "keepalive_timeou
 MAX_CONCURRENCY_AT_MOST = 100_000
 # Where a walk's answers are kept between requests (app/web/walk_store.py): only in the browser today.
 WALK_STORES = ("cookie",)
+# The Network's picture (app/counts): counting is off unless PATHWAY_COUNTS=on.
+COUNTS_CHOICES = ("off", "on")
+NETWORK_AUTH_CHOICES = ("passphrase", "proxy")
 
 
 class Settings(BaseSettings):
@@ -63,6 +68,20 @@ class Settings(BaseSettings):
     max_concurrency: int = Field(256, description="Requests one worker handles at once; more get 503 and Retry-After.")
     walk_store: str = Field("cookie", description="Where a walk's answers are kept: 'cookie' (encrypted, in the "
                                                   "browser; nothing on the server).")
+    # The Network's picture (app/counts). The counts settings.
+    counts: str = Field("off", description="'on' counts questionnaire walks (no case is kept) for the Network's "
+                                           "dashboard; 'off' (the default) stores nothing.")
+    database_url: SecretStr | None = Field(None, description="Where the counts are kept: a PostgreSQL URL "
+                                           "(postgresql://...); default: SQLite, STATE_DIR/counts.sqlite3.")
+    network_passphrase_hash: str | None = Field(None, description="The scrypt hash of the dashboard's passphrase "
+                                                "(`pathway counts hash-passphrase` makes it).")
+    network_auth: str = Field("passphrase", description="How the dashboard signs in: 'passphrase', or 'proxy' "
+                                                        "(the reverse proxy's authentication).")
+    network_proxy_header: str = Field("X-Remote-User", description="With PATHWAY_NETWORK_AUTH=proxy: the header "
+                                      "naming the signed-in user.")
+    network_trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="With PATHWAY_NETWORK_AUTH=proxy: the proxy's addresses (IP addresses or networks, comma "
+                        "separated), the only ones whose header is honoured.")
 
     @field_validator("header_timeout", "body_timeout", "keepalive_timeout", mode="before")
     @classmethod
@@ -99,6 +118,59 @@ class Settings(BaseSettings):
             raise ValueError(f"PATHWAY_WALK_STORE must be one of: {', '.join(WALK_STORES)}")
         return name
 
+    @field_validator("counts", "network_auth", mode="before")
+    @classmethod
+    def _choice(cls, value: object, info: ValidationInfo) -> str:
+        choices = COUNTS_CHOICES if info.field_name == "counts" else NETWORK_AUTH_CHOICES
+        name = str(value).strip().lower()
+        if name not in choices:
+            raise ValueError(f"PATHWAY_{(info.field_name or '').upper()} must be one of: {', '.join(choices)}")
+        return name
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _database_url(cls, value: object) -> object:
+        """Empty is unset; otherwise a SQLite or PostgreSQL URL (the value is never repeated: it may hold a
+        password)."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text in ("", None):
+            return None
+        from app.counts.store import database_url
+
+        try:
+            database_url(str(text).strip())
+        except ValueError as exc:
+            raise ValueError(f"PATHWAY_DATABASE_URL {exc}") from None
+        return str(text).strip()
+
+    @field_validator("network_passphrase_hash", mode="before")
+    @classmethod
+    def _optional_text(cls, value: object) -> object:
+        return None if value in ("", None) else str(value).strip()
+
+    @field_validator("network_proxy_header", mode="before")
+    @classmethod
+    def _header(cls, value: object) -> str:
+        name = str(value).strip()
+        if not name or not all(c.isalnum() or c == "-" for c in name):
+            raise ValueError("PATHWAY_NETWORK_PROXY_HEADER must be a header name: letters, digits and hyphens, "
+                             "such as X-Remote-User")
+        return name
+
+    @field_validator("network_trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: object) -> tuple[str, ...]:
+        """IP addresses or networks (such as 10.0.0.5 or 10.0.0.0/24), separated by commas or spaces."""
+        items = value.replace(",", " ").split() if isinstance(value, str) else [str(v) for v in value or ()]  # type: ignore[attr-defined]
+        found = []
+        for item in items:
+            try:
+                found.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                raise ValueError(f"PATHWAY_NETWORK_TRUSTED_PROXIES: {item!r} is not an IP address or network "
+                                 "(such as 10.0.0.5 or 10.0.0.0/24)") from None
+        return tuple(found)
+
     @field_validator("local_pack")
     @classmethod
     def _local(cls, value: str) -> str:
@@ -130,6 +202,11 @@ class Settings(BaseSettings):
     @property
     def preset(self) -> dict[str, str]:
         return {"organisation": self.organisation} if self.organisation else {}
+
+    @property
+    def counting(self) -> bool:
+        """Whether walks are counted for the Network's picture (PATHWAY_COUNTS=on)."""
+        return self.counts == "on"
 
     @property
     def key_path(self) -> Path:

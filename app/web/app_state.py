@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 
 from app.config import Settings
+from app.counts import CountStore
 from app.engine import Rulebook
 
 from .assets import Assets
@@ -44,6 +45,9 @@ class AppState:
     flow: Flow  # the /pathway page's sections, branches and actions
     glossary: Glossary
     training: Mapping[str, Case]  # the training cases, by slug
+    # The Network's picture (app/counts): None unless PATHWAY_COUNTS=on. Never connected at start; its calls
+    # raise CountsUnavailable when the database is down ("figures unavailable"), never breaking a walk.
+    counts: CountStore | None = None
 
 
 def state_of(request: Request) -> AppState:

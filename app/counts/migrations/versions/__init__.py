@@ -1,0 +1,1 @@
+"""One module per revision of the counts database (Alembic skips this file)."""
