@@ -19,6 +19,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .http_middleware import HttpMiddleware
 
+# Set in the scope of a HEAD answered as GET, for a route that must not act on one (counting.py).
+HEAD_FLAG = "pathway.head"
+
+
+def is_head(scope: Scope) -> bool:
+    """Whether the request is a HEAD that the route sees as a GET."""
+    return scope.get(HEAD_FLAG) is True
+
 
 class HeadAsGetMiddleware(HttpMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -40,6 +48,7 @@ class HeadAsGetMiddleware(HttpMiddleware):
 
         if head:
             scope["method"] = "GET"
+            scope[HEAD_FLAG] = True
         try:
             await self.app(scope, receive, answer)
         finally:

@@ -6,6 +6,7 @@ never see how they are kept.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -15,12 +16,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from app.case_notes import outcome_as_text
+from app.counts.store import CountsUnavailable
 from app.engine import AnswerError, ContactOut, Outcome, ReferralOut, Route, assess, route, validate_answers
 
-from . import htmx
+from . import counting, htmx
 from .answer_form import MAX_FIELD_VALUES, NONE_VALUE, FormProblem, posted_values, read_answer, read_form
 from .app_state import AppState, State
 from .errors import WalkNotFound
+from .methods import is_head
 from .render import page
 from .walk_token import Walk, new_walk_id, valid_walk_id
 
@@ -174,8 +177,9 @@ def _allowed_now(qid: str, where: Route) -> bool:
 
 
 @router.get("/", response_class=HTMLResponse)
-def start_page(request: Request) -> HTMLResponse:
-    return page(request, "start.html", title="Pathway: modern slavery decision support")
+def start_page(request: Request, state: State) -> HTMLResponse:
+    return page(request, "start.html", title="Pathway: modern slavery decision support",
+                counting=state.counts is not None)
 
 
 @router.post("/start")
@@ -262,15 +266,66 @@ def outcome_page(request: Request, walk_id: str, state: State) -> Response:
     outcome = _outcome(state, walk)
     if not outcome.complete:
         return _redirect(_next_url(walk, Route.of(outcome)))
+    counted = False
+    if state.counts is not None and not is_head(request.scope):  # a HEAD never counts (methods.py)
+        # Unavailable: the plan as usual, the token left as it was, to try again next time.
+        with contextlib.suppress(CountsUnavailable):
+            counted = counting.recount(state.counts, walk, outcome)
+    response = _plan(state, request, walk, outcome, recorded=request.query_params.get("recorded") == "1")
+    if counted:  # record what the walk counted, without renewing it (only a POST renews a walk)
+        walk.renew = False
+        state.walk_store.save(request, response, walk)
+    return response
+
+
+def _plan(state: AppState, request: Request, walk: Walk, outcome: Outcome, status: int = 200,
+          **context: Any) -> HTMLResponse:
+    """The plan page, with the "What have you done?" form below it when counting is on."""
     groups: dict[int, list[Any]] = {}
     for referral in outcome.referrals:
         groups.setdefault(referral.urgency, []).append(referral)
     ignored = [state.questions[q] for q in outcome.ignored_answers if q in state.questions]
+    context.setdefault("done", counting.done_of(walk))
+    context.setdefault("done_error", None)
+    context.setdefault("recorded", False)
     return page(
-        request, "outcome.html", title="Your action plan", walk_id=walk.id, outcome=outcome, groups=groups,
-        do_now=_do_now(outcome), repeated=_repeated_contacts(outcome), ignored=ignored,
-        seconds_left=state.walk_store.seconds_left(walk),
+        request, "outcome.html", status=status, title=context.pop("title", "Your action plan"), walk_id=walk.id,
+        outcome=outcome, groups=groups, do_now=_do_now(outcome), repeated=_repeated_contacts(outcome),
+        ignored=ignored, seconds_left=state.walk_store.seconds_left(walk), counting=state.counts is not None,
+        done_options=counting.DONE_OPTIONS, **context,
     )
+
+
+@router.post("/w/{walk_id}/done")
+async def record_done(request: Request, walk_id: str, state: State) -> Response:
+    """The "What have you done?" form: the referrals made, counted like the plan (counting.py), and
+    changeable while the walk lives. Only when counting is on."""
+    walk = _walk(state, request, walk_id)
+    if state.counts is None:
+        return page(request, "error.html", status=404, title="Page not found",
+                    message="This service does not record what was done: counting is not turned on.")
+    outcome = _outcome(state, walk)
+    if not outcome.complete:
+        return _redirect(_next_url(walk, Route.of(outcome)))
+    form = await read_form(request, MAX_FIELD_VALUES)
+    done = posted_values(form, "done")
+    unexpected = [k for k in form if k != "done"]
+    unknown = [v for v in done if v not in counting.DONE_OPTIONS]
+    if unexpected or unknown or len(done) > len(counting.DONE_OPTIONS):
+        message = (f"The form had an unexpected field ({unexpected[0][:40]}). " if unexpected else
+                   "The form sent a choice that is not listed. " if unknown else "Too many choices were sent. ")
+        error = FieldError("done", message + "Tick the referrals you have made from the list, or none, and save.")
+        kept = [v for v in done if v in counting.DONE_OPTIONS]
+        return htmx.no_push(_plan(state, request, walk, outcome, status=400, title="Error: Your action plan",
+                                  done=kept, done_error=error))
+    try:
+        counting.recount(state.counts, walk, outcome, done)
+    except CountsUnavailable:
+        error = FieldError("done", "What you have done could not be recorded just now, and nothing was changed. "
+                           "Your plan is not affected: try saving again later.")
+        return htmx.no_push(_plan(state, request, walk, outcome, status=503, title="Error: Your action plan",
+                                  done=[v for v in counting.DONE_OPTIONS if v in done], done_error=error))
+    return state.walk_store.save(request, _redirect(f"/w/{walk.id}/outcome?recorded=1#what-done"), walk)
 
 
 @router.get("/w/{walk_id}/case-notes.txt")
@@ -329,8 +384,8 @@ def accessibility(request: Request) -> HTMLResponse:
 
 
 @router.get("/privacy", response_class=HTMLResponse)
-def privacy(request: Request) -> HTMLResponse:
-    return page(request, "privacy.html", title="Privacy notice")
+def privacy(request: Request, state: State) -> HTMLResponse:
+    return page(request, "privacy.html", title="Privacy notice", counting=state.counts is not None)
 
 
 @router.get("/static/{filename:path}")

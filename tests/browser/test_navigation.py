@@ -32,11 +32,15 @@ def test_back_and_forward(any_page: Page) -> None:
     page = any_page
     walk_to(page, TYRONE, "communication_support")
     page.go_back()
+    on_question(page, "council_service")  # Lewisham's optional question for council staff, skipped
+    page.go_back()
     on_question(page, "organisation", "local_authority")
     page.go_back()
     on_question(page, "age_group", "adult")
     page.go_forward()
     on_question(page, "organisation", "local_authority")
+    page.go_forward()
+    on_question(page, "council_service")
     page.go_forward()
     on_question(page, "communication_support")
     # The walk carries on from here as if nothing happened.
