@@ -1,4 +1,4 @@
-"""The ``pathway`` command: serve, check, scenarios, assess."""
+"""The ``pathway`` command: serve, check, scenarios, assess, counts."""
 
 from __future__ import annotations
 
@@ -399,6 +399,26 @@ def startup_problems(overrides: dict[str, Any], *, dev: bool = False) -> tuple[S
     return settings, problems
 
 
+def migrate_counts(settings: Settings) -> str | None:
+    """With PATHWAY_COUNTS=on, bring the counts database up to date, once, before any worker starts
+    (workers never migrate). Counting never stops Pathway starting: a failure is returned as a warning
+    (walks are served; the figures stay unavailable until `pathway counts migrate` succeeds)."""
+    if not settings.counting:
+        return None
+    from app.counts import CountStore, CountsUnavailable
+
+    try:
+        store = CountStore(CountStore.url_for(settings))
+        try:
+            store.migrate()
+        finally:
+            store.close()
+    except CountsUnavailable as exc:
+        return (f"Pathway starts without its figures: {exc}. Walks are served and not counted until "
+                "`pathway counts migrate` succeeds.")
+    return None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -413,19 +433,126 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for problem in problems:
             print(" ".join(problem.split("\n")), file=sys.stderr)
         return 1
+    if warning := migrate_counts(settings):
+        print(warning, file=sys.stderr)
     # The app factory reads its settings from the environment, in every worker process.
     os.environ["PATHWAY_RULES_DIR"] = str(settings.rules_dir)
     os.environ["PATHWAY_LOCAL_PACK"] = settings.local_pack
     os.environ["PATHWAY_STATE_DIR"] = str(settings.state_dir)  # so every worker finds the key made for --dev
-    # uvicorn's own access log would record full paths; ours records route templates only.
+    # uvicorn's own access log would record full paths; ours records route templates only. The app applies
+    # the forwarded headers itself (app/web/forwarded.py), keeping the connection's address for proxy sign-in.
     # PathwayH11Protocol adds the request-head deadline (PATHWAY_HEADER_TIMEOUT); the app caps
     # concurrency itself (a calm 503), so uvicorn's bare-503 limit_concurrency stays unset.
     from app.server_protocol import PathwayH11Protocol
 
     uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                proxy_headers=True, server_header=False, access_log=False, log_config=LOG_CONFIG,
+                proxy_headers=False, server_header=False, access_log=False, log_config=LOG_CONFIG,
                 http=PathwayH11Protocol,
                 timeout_keep_alive=settings.keepalive_timeout)  # type: ignore[arg-type]  # a float works: call_later
+    return 0
+
+
+def _settings_or_problems() -> Settings | None:
+    """The settings from the environment, or None after printing each problem."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for err in exc.errors():
+            print(_setting_problem(err), file=sys.stderr)
+        return None
+
+
+def cmd_counts_migrate(_args: argparse.Namespace) -> int:
+    """Bring the counts database (PATHWAY_DATABASE_URL, else STATE_DIR/counts.sqlite3) up to date."""
+    from app.counts import CountStore, CountsUnavailable
+    from app.counts.store import HEAD
+
+    settings = _settings_or_problems()
+    if settings is None:
+        return 1
+    try:
+        store = CountStore(CountStore.url_for(settings))
+        try:
+            store.migrate()
+        finally:
+            store.close()
+    except CountsUnavailable as exc:
+        print(f"{exc}", file=sys.stderr)
+        return 1
+    where = store.url.database if store.dialect == "sqlite" else store.url.render_as_string(hide_password=True)
+    print(f"The counts database is up to date (revision {HEAD}): {where}")
+    return 0
+
+
+def add_counts_commands(sub: Any) -> None:
+    """`pathway counts ...`: the Network's picture. One subcommand per block below."""
+    counts = sub.add_parser("counts", help="the Network's picture: the counts database, its sign-in and export")
+    commands = counts.add_subparsers(dest="counts_command", required=True, metavar="COMMAND")
+
+    migrate = commands.add_parser("migrate", help="create or update the counts database's tables (PATHWAY_"
+                                  "DATABASE_URL, else STATE_DIR/counts.sqlite3); `pathway serve` does it too")
+    migrate.set_defaults(func=cmd_counts_migrate)
+
+    # `pathway counts hash-passphrase` and `pathway counts export` (the dashboard's) are added here.
+    hash_p = commands.add_parser("hash-passphrase", help="read the dashboard's passphrase (not echoed) and print "
+                                 "its scrypt hash, for PATHWAY_NETWORK_PASSPHRASE_HASH")
+    hash_p.set_defaults(func=cmd_counts_hash_passphrase)
+    export = commands.add_parser("export", help="print each month's figures (small numbers suppressed, as on "
+                                 "the dashboard; no range totals)")
+    export.add_argument("--from", dest="first", required=True, metavar="YYYY-MM", help="the first month")
+    export.add_argument("--to", dest="last", required=True, metavar="YYYY-MM", help="the last month")
+    export.add_argument("--format", choices=["csv"], default="csv")
+    export.set_defaults(func=cmd_counts_export)
+
+
+def cmd_counts_hash_passphrase(_args: argparse.Namespace) -> int:
+    """Read the passphrase twice without echo (getpass) and print the hash to set."""
+    import getpass
+
+    from app.web.network import hash_passphrase
+
+    try:
+        first = getpass.getpass("Passphrase for the Network's dashboard: ")
+        again = getpass.getpass("The same passphrase again: ")
+    except (EOFError, KeyboardInterrupt):
+        print("pathway counts hash-passphrase: no passphrase was given", file=sys.stderr)
+        return 2
+    if first != again:
+        print("pathway counts hash-passphrase: the two passphrases differ; nothing was printed", file=sys.stderr)
+        return 2
+    if len(first) < 12:
+        print("pathway counts hash-passphrase: use a passphrase of at least 12 characters", file=sys.stderr)
+        return 2
+    print(hash_passphrase(first))
+    return 0
+
+
+def cmd_counts_export(args: argparse.Namespace) -> int:
+    """The dashboard's CSV for a range of months, to standard output."""
+    from app.counts import CountStore, CountsUnavailable
+    from app.counts.suppression import MONTH_FORMAT, MonthProblem, month_range
+    from app.web.network import csv_rows, to_csv
+
+    try:
+        months = month_range(args.first, args.last)
+    except MonthProblem as exc:
+        print(f"pathway counts export: {exc} (--from and --to are months written {MONTH_FORMAT})",
+              file=sys.stderr)
+        return 2
+    settings = _settings_or_problems()
+    if settings is None:
+        return 1
+    store = CountStore(CountStore.url_for(settings))
+    try:
+        cells, sessions = store.cells(months[0], months[-1]), store.training(months[0], months[-1])
+    except CountsUnavailable as exc:
+        print(f"pathway counts export: figures unavailable: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    sys.stdout.write(to_csv(csv_rows(cells, sessions, months)))
     return 0
 
 
@@ -482,6 +609,8 @@ def build_parser() -> argparse.ArgumentParser:
     init_p.add_argument("--rules", default=str(DEFAULT_RULES), help="the rules folder whose national pack it "
                         "extends (default: the shipped packs)")
     init_p.set_defaults(func=cmd_init_local)
+
+    add_counts_commands(sub)
     return parser
 
 

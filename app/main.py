@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -13,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.templating import Jinja2Templates
 
 from app.config import Settings
+from app.counts import CountStore
 from app.engine import (
     AnswerError,
     PackError,
@@ -23,12 +25,13 @@ from app.engine import (
     to_svg,
     validate_answers,
 )
-from app.web import api, health, pages, pathway_page, problems, quick_check, reference, training
+from app.web import api, health, network, pages, pathway_page, problems, quick_check, reference, training
 from app.web.access_log import AccessLogMiddleware
 from app.web.app_state import AppState
 from app.web.assets import HTMX_MISSING, Assets
 from app.web.body_limit import BodyLimitMiddleware
 from app.web.concurrency import ConcurrencyLimitMiddleware
+from app.web.forwarded import ForwardedMiddleware
 from app.web.methods import HeadAsGetMiddleware, RelativeSlashRedirectMiddleware
 from app.web.request_limits import RequestLimitsMiddleware
 from app.web.security import SecurityHeadersMiddleware
@@ -40,7 +43,7 @@ from app.web.walk_token import TokenCodec, load_or_create_key
 TEMPLATES = files("app.web") / "templates"
 # Every router, in the order their routes are matched.
 ROUTERS = (api.router, api.ended, pages.router, quick_check.router, pathway_page.router, reference.router,
-           training.router, health.router)
+           training.router, network.router, health.router)
 
 
 class PathwayApp(FastAPI):
@@ -78,6 +81,16 @@ def walk_store_for(settings: Settings) -> WalkStore:
     raise ValueError(f"PATHWAY_WALK_STORE: no store is called {settings.walk_store!r}")
 
 
+def counts_for(settings: Settings) -> CountStore | None:
+    """The counts' store when PATHWAY_COUNTS=on, else None. It connects only when first used (workers never
+    migrate: `pathway serve`'s pre-start check has). Sign-in failures' addresses are hashed with a key
+    derived from the walk cookies' key."""
+    if not settings.counting:
+        return None
+    key = load_or_create_key(settings.secret_key, settings.key_path)
+    return CountStore(CountStore.url_for(settings), address_key=key)
+
+
 def page_templates(glossary: reference.Glossary, loader: jinja2.BaseLoader | None = None) -> Jinja2Templates:
     """The page templates, each given the glossary (``glossary``, the ``gloss`` filter) and ``in_sentence``.
     By default from the installed package (app/web/templates), wherever Pathway is installed."""
@@ -109,6 +122,7 @@ def build_state(settings: Settings, book: Rulebook, walk_store: WalkStore | None
         flow=pathway_page.flow(book),
         glossary=glossary,
         training=training.load_cases(settings.rules_dir, settings.local_pack, book),
+        counts=counts_for(settings),
     )
 
 
@@ -159,6 +173,8 @@ def create_app(settings: Settings | None = None, *, walk_store: WalkStore | None
     app.add_middleware(CalmErrorsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, htmx_local=settings.htmx_local, exit_url=settings.exit_url)
     app.add_middleware(AccessLogMiddleware)
+    # Outermost: the connection's own address is kept before a trusted proxy's headers replace it.
+    app.add_middleware(ForwardedMiddleware, trusted_hosts=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)

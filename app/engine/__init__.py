@@ -41,7 +41,7 @@ from .outcome import (
     ReferralOut,
 )
 from .plain import logic_plain, plain, urgency_change_why, value_words
-from .rulebook import Contact, Determination, GlossaryTerm, Question, Rulebook
+from .rulebook import Benchmark, Contact, Determination, GlossaryTerm, Question, Rulebook
 from .scenarios import (
     Scenario,
     ScenarioError,
@@ -66,6 +66,7 @@ __all__ = [
     "ActionWordingOut",
     "AnswerError",
     "AnswerProblem",
+    "Benchmark",
     "Comparison",
     "Contact",
     "ContactOut",

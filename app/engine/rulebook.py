@@ -381,6 +381,32 @@ class Flag:
 
 
 @dataclass(frozen=True)
+class Benchmark:
+    """One of the local strategy's benchmarks (the local pack's ``benchmarks``): what is counted and the
+    target. ``values`` empty: every value of the dimension; ``organisation`` None: every organisation."""
+
+    id: str
+    label: str
+    dimension: str
+    values: tuple[str, ...]
+    organisation: str | None
+    by: dt.date
+    at_least: int | None = None  # a number by the date; None: rising against the same months a year before
+    priority: str | None = None
+    source: str = ""
+    council_service: str | None = None  # only the walks of council staff in this service
+
+    @property
+    def increase(self) -> bool:
+        return self.at_least is None
+
+    @property
+    def training(self) -> bool:
+        """Counted from the training sessions trainers record, not from walks."""
+        return self.dimension.startswith("training_")
+
+
+@dataclass(frozen=True)
 class Rulebook:
     packs: tuple[PackMeta, ...]
     questions: tuple[Question, ...]
@@ -399,6 +425,8 @@ class Rulebook:
     statements: tuple[Statement, ...] = ()
     contact_slots: tuple[ContactSlot, ...] = ()
     glossary: tuple[GlossaryTerm, ...] = ()
+    benchmarks: tuple[Benchmark, ...] = ()
+    training_agencies: tuple[str, ...] = ()  # the agencies a trainer may record a session for
 
     @property
     def version(self) -> str:

@@ -462,6 +462,53 @@ class NationalDocument(Strict):
     glossary: list[GlossaryDoc] | None = None
 
 
+# What a benchmark may count (the Network's counters; app/counts keeps the same names): a dimension of the
+# walks' counters, or the training sessions trainers record and their attendees.
+BENCHMARK_DIMENSIONS = ("walks", "council_service", "treated_as_child", "modern_slavery", "exploitation_type",
+                        "action_listed", "action_done", "training_sessions", "training_attendees")
+
+# The referrals a professional can say they made ("What have you done?" below the plan): the values the
+# ``action_done`` counters hold (app/web/counting.py's DONE_OPTIONS; a test holds the two together).
+DONE_VALUES = ("nrm_referral", "duty_to_notify", "childrens_safeguarding", "adults_safeguarding", "police_report")
+
+
+class BenchmarkCountDoc(Strict):
+    """What a benchmark counts: a dimension, the values summed (none: every value), and optionally only
+    the walks of one organisation type."""
+
+    dimension: str
+    values: list[str] = []
+    organisation: str | None = None
+    council_service: str | None = None  # only the walks of council staff in this service
+
+
+class BenchmarkTargetDoc(Strict):
+    """A number by a date (``at_least: 4``), or rising against the same months a year before
+    (``increase: true``)."""
+
+    at_least: int | None = Field(None, ge=1)
+    increase: bool = False
+    by: dt.date
+
+    @model_validator(mode="after")
+    def _shape(self) -> BenchmarkTargetDoc:
+        if (self.at_least is None) == (not self.increase):
+            raise ValueError("a target is either a number by a date ('at_least: 4') or 'increase: true' "
+                             "(against the same months a year before), not both")
+        return self
+
+
+class BenchmarkDoc(Strict):
+    """One of the strategy's benchmarks that Pathway can count."""
+
+    id: Id = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    counts: BenchmarkCountDoc
+    target: BenchmarkTargetDoc
+    priority: str | None = None  # the strategy's priority numbers, as it writes them ("1.1, 2.1")
+    source: str
+
+
 class LocalDocument(Strict):
     """Every top-level key a local overlay's files may hold: additions and wording only."""
 
@@ -474,6 +521,8 @@ class LocalDocument(Strict):
     optional_questions: list[QuestionDoc] | None = None
     wording: Wording | None = None
     guidance: list[GuidanceDoc] | None = None
+    benchmarks: list[BenchmarkDoc] | None = None
+    training_agencies: list[str] | None = None  # who delivers the Network's training (the form's choices)
 
 
 NATIONAL_SECTIONS = tuple(NationalDocument.model_fields)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from .. import schema
 from ..rulebook import Contact, ContactSlot, Flag, PackMeta, Rulebook
-from . import checks, contacts, invariants, overlay, sections
+from . import benchmarks, checks, contacts, invariants, overlay, sections
 from .compiler import Compiler
 from .read import Problems, Source
 
@@ -86,6 +86,7 @@ def assemble(national: Source, local: Source | None, problems: Problems) -> Rule
     statements = sections.statements(c)
     guidance = overlay.guidance(c, docs.guidance)
     glossary = sections.glossary(c, national)
+    local_benchmarks = benchmarks.benchmarks(c, questions + optional, actions)
 
     if problems.items or docs.info is None or child_route is None:
         return None
@@ -96,7 +97,8 @@ def assemble(national: Source, local: Source | None, problems: Problems) -> Rule
     return Rulebook(tuple(packs), tuple(questions), tuple(optional), tuple(determinations), tuple(elements),
                     tuple(assumptions), tuple(actions), needs, child_route, known, flags, rules_invariants,
                     tuple(guidance), dict(c.facts), tuple(statements),
-                    contact_slots=tuple(slots.values()), glossary=glossary)
+                    contact_slots=tuple(slots.values()), glossary=glossary,
+                    benchmarks=local_benchmarks, training_agencies=benchmarks.agencies(c))
 
 
 def _contacts(c: Compiler, docs: _NationalDocs, nat_pack: str, local_pack: str
