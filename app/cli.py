@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.case_notes import outcome_as_text
 from app.config import DEFAULT_LOCAL_PACK, DEFAULT_RULES, Settings, default_local_pack
@@ -40,6 +40,9 @@ from app.engine import (
     to_svg,
     write_starter_overlay,
 )
+
+if TYPE_CHECKING:  # app.counts (SQLAlchemy) is imported only where counting is used
+    from app.counts import CountStore
 
 # How `pathway serve` logs: Pathway's JSON access records (and errors) to standard error.
 LOG_CONFIG: dict[str, Any] = {
@@ -405,18 +408,26 @@ def migrate_counts(settings: Settings) -> str | None:
     (walks are served; the figures stay unavailable until `pathway counts migrate` succeeds)."""
     if not settings.counting:
         return None
-    from app.counts import CountStore, CountsUnavailable
+    from app.counts import CountsUnavailable
 
     try:
-        store = CountStore(CountStore.url_for(settings))
-        try:
-            store.migrate()
-        finally:
-            store.close()
+        _migrated(settings)
     except CountsUnavailable as exc:
         return (f"Pathway starts without its figures: {exc}. Walks are served and not counted until "
                 "`pathway counts migrate` succeeds.")
     return None
+
+
+def _migrated(settings: Settings) -> CountStore:
+    """The counts database brought up to date (Alembic), its connections closed. Raises CountsUnavailable."""
+    from app.counts import CountStore
+
+    store = CountStore(CountStore.url_for(settings))
+    try:
+        store.migrate()
+    finally:
+        store.close()
+    return store
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -466,18 +477,14 @@ def _settings_or_problems() -> Settings | None:
 
 def cmd_counts_migrate(_args: argparse.Namespace) -> int:
     """Bring the counts database (PATHWAY_DATABASE_URL, else STATE_DIR/counts.sqlite3) up to date."""
-    from app.counts import CountStore, CountsUnavailable
+    from app.counts import CountsUnavailable
     from app.counts.store import HEAD
 
     settings = _settings_or_problems()
     if settings is None:
         return 1
     try:
-        store = CountStore(CountStore.url_for(settings))
-        try:
-            store.migrate()
-        finally:
-            store.close()
+        store = _migrated(settings)
     except CountsUnavailable as exc:
         print(f"{exc}", file=sys.stderr)
         return 1
