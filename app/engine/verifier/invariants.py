@@ -12,11 +12,14 @@ Each rule is checked at every leaf, memoised on exactly what the rule reads of t
 
 from __future__ import annotations
 
-from ..conditions import TRUE
+from collections.abc import Callable, Hashable, Iterator
+
+from ..conditions import TRUE, Condition
+from ..evaluation import Evaluation
 from ..graph import LISTED
 from ..rulebook import AlwaysRule, NeverRule, OrderRule
-from .abstraction import LeafKey
-from .explore import At, Explorer, Leaf
+from .abstraction import LeafKey, Reading
+from .explore import Assignment, At, Explorer, Leaf
 
 
 class InvariantsCheck:
@@ -45,49 +48,50 @@ class InvariantsCheck:
         refs = {*never.when.refs(), *(f"{LISTED}{a}" for a in never.actions),
                 *(r for aid in never.assumptions for r in assumptions[aid].when.refs())}
         reading = self.explorer.space.reading(refs)
-        done: set[tuple[LeafKey, tuple[bool, ...]]] = set()
+
+        def asked(leaf: Leaf) -> tuple[bool, ...]:  # the rule also looks at which of its questions are asked
+            return tuple(q in leaf.asked for q in never.questions)
+
+        for leaf, free, ev in self._where(never.when, reading, leaves, asked):
+            for aid in never.actions:
+                if ev.listed(aid) == TRUE:
+                    self.report.record(never.id, f"{never.text} ({aid!r} is listed)", At(leaf, free),
+                                       {"not_referrals": [aid]})
+            for qid in never.questions:
+                if qid in leaf.order:
+                    self.report.record(never.id, f"{never.text} ({qid!r} is asked)", At(leaf, free),
+                                       {"not_asked": [qid]})
+            for aid in never.assumptions:
+                if assumptions[aid].when.bits(ev) == TRUE:
+                    self.report.record(never.id, f"{never.text} (assumption {aid!r} applies)", At(leaf, free),
+                                       {"not_assumptions": [aid]})
+
+    def _where(self, when: Condition, reading: Reading, leaves: list[Leaf],
+               also: Callable[[Leaf], Hashable] = lambda leaf: ()) -> Iterator[tuple[Leaf, Assignment, Evaluation]]:
+        """Each path (a leaf and an assignment of its free facts) where ``when`` holds, once for each
+        distinct state of what ``reading`` reads (and of ``also``, whatever else the rule looks at)."""
+        done: set[tuple[LeafKey, Hashable]] = set()
         for leaf in leaves:
-            key = (leaf.key(reading), tuple(q in leaf.asked for q in never.questions))
+            key = (leaf.key(reading), also(leaf))
             if key in done:
                 continue
             done.add(key)
             for free, _ in leaf.assignments(leaf.free_facts(reading)):
                 ev = self.explorer.evaluation(leaf, free)
-                if never.when.bits(ev) != TRUE:
-                    continue
-                for aid in never.actions:
-                    if ev.listed(aid) == TRUE:
-                        self.report.record(never.id, f"{never.text} ({aid!r} is listed)", At(leaf, free),
-                                           {"not_referrals": [aid]})
-                for qid in never.questions:
-                    if qid in leaf.order:
-                        self.report.record(never.id, f"{never.text} ({qid!r} is asked)", At(leaf, free),
-                                           {"not_asked": [qid]})
-                for aid in never.assumptions:
-                    if assumptions[aid].when.bits(ev) == TRUE:
-                        self.report.record(never.id, f"{never.text} (assumption {aid!r} applies)", At(leaf, free),
-                                           {"not_assumptions": [aid]})
+                if when.bits(ev) == TRUE:
+                    yield leaf, free, ev
 
     def _always(self, always: AlwaysRule, leaves: list[Leaf]) -> None:
         reading = self.explorer.space.reading({*always.when.refs(),
                                                *(f"{LISTED}{a}" for a in (*always.actions, *always.any_of))})
-        done: set[LeafKey] = set()
-        for leaf in leaves:
-            key = leaf.key(reading)
-            if key in done:
-                continue
-            done.add(key)
-            for free, _ in leaf.assignments(leaf.free_facts(reading)):
-                ev = self.explorer.evaluation(leaf, free)
-                if always.when.bits(ev) != TRUE:
-                    continue
-                for aid in always.actions:
-                    if ev.listed(aid) != TRUE:
-                        self.report.record(always.id, f"{always.text} ({aid!r} is missing)", At(leaf, free),
-                                           {"referrals": [aid]})
-                if always.any_of and not any(ev.listed(aid) == TRUE for aid in always.any_of):
-                    self.report.record(always.id, f"{always.text} (none of {', '.join(map(repr, always.any_of))} "
-                                       "is listed)", At(leaf, free), {"any_referrals": list(always.any_of)})
+        for leaf, free, ev in self._where(always.when, reading, leaves):
+            for aid in always.actions:
+                if ev.listed(aid) != TRUE:
+                    self.report.record(always.id, f"{always.text} ({aid!r} is missing)", At(leaf, free),
+                                       {"referrals": [aid]})
+            if always.any_of and not any(ev.listed(aid) == TRUE for aid in always.any_of):
+                self.report.record(always.id, f"{always.text} (none of {', '.join(map(repr, always.any_of))} "
+                                   "is listed)", At(leaf, free), {"any_referrals": list(always.any_of)})
 
     def _pairs(self, rule: OrderRule) -> list[tuple[str, str]]:
         """The (first, then) pairs an ordering rule asks about that the pack does not order by itself: those
