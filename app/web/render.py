@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 from starlette.requests import Request
 
-from app.engine import URGENCY_LABELS
+from app.engine import ELEMENT_WORDS, URGENCY_LABELS
 
 from . import htmx
 from .app_state import state_of
@@ -35,6 +35,7 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
         session_seconds=int(settings.session_minutes * 60),
         warning_seconds=int(settings.warning_minutes * 60),
         urgency_labels=URGENCY_LABELS,
+        element_words=ELEMENT_WORDS,  # the test card's words, as the case notes write them
     )
     response = state.templates.TemplateResponse(request, name, context, status_code=status)
     htmx.vary(response)

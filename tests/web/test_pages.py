@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 
 from app.config import Settings
+from app.engine import ELEMENT_WORDS
 from app.engine.scenarios import load_scenario
 from app.main import create_app
 from app.web.walk_token import cookie_name
@@ -302,6 +303,21 @@ def test_change_age_reroutes_and_restores(client: TestClient) -> None:
     assert answer(client, walk, "age_group", "adult") == f"/w/{walk}/outcome"
     again = client.get(f"/w/{walk}/outcome").text
     assert 'id="referral-victim_care_contract"' in again
+
+
+@pytest.mark.parametrize("name", ["linh", "county_lines", "tyrone"])
+def test_the_plans_test_card_reads_as_the_case_notes_do(client: TestClient, name: str) -> None:
+    """The trafficking test card on the plan and in the case notes use the same words for each element."""
+    walk = start(client)
+    walk_all(client, walk, seed(name))
+    page = client.get(f"/w/{walk}/outcome").text
+    card = page.split('class="table test-card"')[1].split("</table>")[0]
+    shown = dict(re.findall(r'<th scope="row">(\w+)</th><td>([^<]*)</td>', card))
+    notes = client.get(f"/w/{walk}/case-notes.txt?show=1").text
+    assert set(shown) == {"Action", "Means", "Purpose"}
+    for element, words in shown.items():
+        assert words in ELEMENT_WORDS.values(), (element, words)
+        assert re.search(rf"{element}\W+{re.escape(words)}", notes, re.IGNORECASE), (element, words, notes)
 
 
 def test_case_notes_download_and_clear(client: TestClient) -> None:
