@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     network_trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         (), description="With PATHWAY_NETWORK_AUTH=proxy: the proxy's addresses (IP addresses or networks, comma "
                         "separated), the only ones whose header is honoured.")
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1", validation_alias="FORWARDED_ALLOW_IPS",
+        description="uvicorn's own setting, read under its own name: the proxies whose X-Forwarded-For and "
+                    "X-Forwarded-Proto the app believes (app/web/forwarded.py).")
 
     @field_validator("header_timeout", "body_timeout", "keepalive_timeout", mode="before")
     @classmethod

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -174,7 +173,7 @@ def create_app(settings: Settings | None = None, *, walk_store: WalkStore | None
     app.add_middleware(SecurityHeadersMiddleware, htmx_local=settings.htmx_local, exit_url=settings.exit_url)
     app.add_middleware(AccessLogMiddleware)
     # Outermost: the connection's own address is kept before a trusted proxy's headers replace it.
-    app.add_middleware(ForwardedMiddleware, trusted_hosts=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
+    app.add_middleware(ForwardedMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
